@@ -1,0 +1,436 @@
+//! Reading and byte-exact editing of a Genesys-style INI configuration file.
+//!
+//! [`ConfigFile`] keeps the file's bytes exactly as read and an index of its
+//! lines: section headers, `option = value` lines, comments, blanks, and lines
+//! that are none of these. Values are taken verbatim (no escapes, no quotes, a
+//! `;` or `#` inside a value is part of it). Names match without regard to
+//! case, and two candidates for one name are an error, never a guess.
+//! [`Editor`] replaces values and adds option lines; every byte it was not told
+//! to change stays as it was: comments, order, spacing, spelling, line ends, a
+//! byte-order mark, a missing final newline. Bytes that are not UTF-8 are kept.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// A configuration file held in memory, with an index of its lines.
+#[derive(Clone)]
+pub struct ConfigFile {
+    path: PathBuf,
+    bytes: Vec<u8>,
+    lines: Vec<Line>,
+}
+
+/// One line of a [`ConfigFile`], as [`ConfigFile::lines`] shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineView<'a> {
+    /// The name of the section the line stands in (empty before the first header).
+    pub section: &'a [u8],
+    /// The option's name, if this is an `option = value` line.
+    pub option: Option<&'a [u8]>,
+    /// The line's bytes without its line end.
+    pub text: &'a [u8],
+    /// The line end: `\n`, `\r\n`, or empty on a last line without one.
+    pub end: &'a [u8],
+}
+
+/// The position of a section header in a [`ConfigFile`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SectionRef(usize);
+
+/// The position of an `option = value` line in a [`ConfigFile`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OptionRef(usize);
+
+#[derive(Debug, Clone)]
+struct Line {
+    /// Bytes of the line without its line end.
+    text: Range<usize>,
+    /// Byte offset just past the line end (equals `text.end` on a last line without one).
+    next: usize,
+    kind: Kind,
+}
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Blank,
+    Comment,
+    Section {
+        name: Range<usize>,
+    },
+    Option {
+        name: Range<usize>,
+        value: Range<usize>,
+    },
+    Invalid {
+        reason: &'static str,
+    },
+}
+
+fn is_space(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+/// Shrinks `r` so that it starts and ends with no space or tab.
+fn trim(bytes: &[u8], mut r: Range<usize>) -> Range<usize> {
+    while r.start < r.end && is_space(bytes[r.start]) {
+        r.start += 1;
+    }
+    while r.end > r.start && is_space(bytes[r.end - 1]) {
+        r.end -= 1;
+    }
+    r
+}
+
+fn classify(bytes: &[u8], text: Range<usize>) -> Kind {
+    let t = trim(bytes, text);
+    match bytes[t.clone()].first() {
+        None => Kind::Blank,
+        Some(b';' | b'#') => Kind::Comment,
+        Some(b'[') => match bytes[t.clone()].iter().position(|&b| b == b']') {
+            None => Kind::Invalid {
+                reason: "a section header without its closing `]`",
+            },
+            Some(close) => {
+                let name = trim(bytes, t.start + 1..t.start + close);
+                let rest = trim(bytes, t.start + close + 1..t.end);
+                if name.is_empty() {
+                    Kind::Invalid {
+                        reason: "a section header with an empty name",
+                    }
+                } else if !rest.is_empty() && !matches!(bytes[rest.start], b';' | b'#') {
+                    Kind::Invalid {
+                        reason: "text after a section header's `]`",
+                    }
+                } else {
+                    Kind::Section { name }
+                }
+            }
+        },
+        Some(_) => match bytes[t.clone()].iter().position(|&b| b == b'=') {
+            None => Kind::Invalid {
+                reason: "a line with no `=`",
+            },
+            Some(eq) => {
+                let name = trim(bytes, t.start..t.start + eq);
+                let value = trim(bytes, t.start + eq + 1..t.end);
+                // An empty value sits at the end of the line, after any spaces.
+                let value = if value.is_empty() {
+                    t.end..t.end
+                } else {
+                    value
+                };
+                if name.is_empty() {
+                    Kind::Invalid {
+                        reason: "an option with an empty name",
+                    }
+                } else {
+                    Kind::Option { name, value }
+                }
+            }
+        },
+    }
+}
+
+/// Compares two names the way Configuration Server does: without regard to case.
+pub fn names_match(a: &[u8], b: &str) -> bool {
+    match std::str::from_utf8(a) {
+        Ok(a) => a == b || a.to_lowercase() == b.to_lowercase(),
+        Err(_) => false,
+    }
+}
+
+impl ConfigFile {
+    /// Indexes `bytes`, the content of the file at `path`. Never fails: lines
+    /// that are not valid INI are kept and reported only when an operation
+    /// reads the section that holds them.
+    pub fn parse(path: impl Into<PathBuf>, bytes: Vec<u8>) -> Self {
+        let mut lines = Vec::new();
+        let mut start = if bytes.starts_with(BOM) { BOM.len() } else { 0 };
+        while start < bytes.len() {
+            let (end, next) = match bytes[start..].iter().position(|&b| b == b'\n') {
+                Some(nl) => (start + nl, start + nl + 1),
+                None => (bytes.len(), bytes.len()),
+            };
+            let end = if end > start && bytes[end - 1] == b'\r' {
+                end - 1
+            } else {
+                end
+            };
+            let kind = classify(&bytes, start..end);
+            lines.push(Line {
+                text: start..end,
+                next,
+                kind,
+            });
+            start = next;
+        }
+        ConfigFile {
+            path: path.into(),
+            bytes,
+            lines,
+        }
+    }
+
+    /// Reads and indexes the file at `path`.
+    ///
+    /// # Errors
+    /// [`Error::ConfigNotFound`], [`Error::ConfigNotAFile`], [`Error::ConfigRead`].
+    pub fn read(path: impl Into<PathBuf>) -> Result<Self> {
+        let path = path.into();
+        match crate::fsutil::read_file(&path) {
+            Ok(bytes) => Ok(Self::parse(path, bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(Error::ConfigNotFound { path })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => {
+                Err(Error::ConfigNotAFile { path })
+            }
+            Err(e) => Err(Error::ConfigRead { path, source: e }),
+        }
+    }
+
+    /// The path the file was read from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The file's bytes, exactly as read.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The section named `name`, if there is one.
+    ///
+    /// # Errors
+    /// [`Error::DuplicateSection`] when two headers match the name.
+    pub fn section(&self, name: &str) -> Result<Option<SectionRef>> {
+        let mut found: Option<usize> = None;
+        for (i, line) in self.lines.iter().enumerate() {
+            if let Kind::Section { name: n } = &line.kind
+                && names_match(&self.bytes[n.clone()], name)
+            {
+                if let Some(first) = found {
+                    return Err(Error::DuplicateSection {
+                        path: self.path.clone(),
+                        section: name.to_owned(),
+                        first: first + 1,
+                        second: i + 1,
+                    });
+                }
+                found = Some(i);
+            }
+        }
+        Ok(found.map(SectionRef))
+    }
+
+    /// The section's name as the file spells it.
+    pub fn section_name(&self, s: SectionRef) -> String {
+        match &self.lines[s.0].kind {
+            Kind::Section { name } => {
+                String::from_utf8_lossy(&self.bytes[name.clone()]).into_owned()
+            }
+            _ => String::new(),
+        }
+    }
+
+    /// Line indices of the body of a section: from its header to the next one.
+    fn body(&self, s: SectionRef) -> Range<usize> {
+        let end = self.lines[s.0 + 1..]
+            .iter()
+            .position(|l| matches!(l.kind, Kind::Section { .. }))
+            .map_or(self.lines.len(), |p| s.0 + 1 + p);
+        s.0 + 1..end
+    }
+
+    /// The option `name` in section `s`, if there is one.
+    ///
+    /// # Errors
+    /// [`Error::DuplicateOption`] when two options match the name, and
+    /// [`Error::Syntax`] when the section holds a line that is not valid INI.
+    pub fn option(&self, s: SectionRef, name: &str) -> Result<Option<OptionRef>> {
+        let mut found: Option<usize> = None;
+        for i in self.body(s) {
+            match &self.lines[i].kind {
+                Kind::Invalid { reason } => {
+                    return Err(Error::Syntax {
+                        path: self.path.clone(),
+                        line: i + 1,
+                        reason: format!("{reason} in section [{}]", self.section_name(s)),
+                    });
+                }
+                Kind::Option { name: n, .. } if names_match(&self.bytes[n.clone()], name) => {
+                    if let Some(first) = found {
+                        return Err(Error::DuplicateOption {
+                            path: self.path.clone(),
+                            section: self.section_name(s),
+                            option: name.to_owned(),
+                            first: first + 1,
+                            second: i + 1,
+                        });
+                    }
+                    found = Some(i);
+                }
+                _ => {}
+            }
+        }
+        Ok(found.map(OptionRef))
+    }
+
+    /// The value of an option, verbatim, as bytes.
+    pub fn value(&self, o: OptionRef) -> &[u8] {
+        match &self.lines[o.0].kind {
+            Kind::Option { value, .. } => &self.bytes[value.clone()],
+            _ => &[],
+        }
+    }
+
+    /// The 1-based line number of an option.
+    pub fn line_number(&self, o: OptionRef) -> usize {
+        o.0 + 1
+    }
+
+    /// Every `(section, option, value)` entry in file order, names as spelled;
+    /// options before the first section have an empty section name. Used to
+    /// check that an edit changed nothing it was not meant to.
+    pub fn entries(&self) -> Vec<(&[u8], &[u8], &[u8])> {
+        let mut section: &[u8] = b"";
+        let mut out = Vec::new();
+        for line in &self.lines {
+            match &line.kind {
+                Kind::Section { name } => section = &self.bytes[name.clone()],
+                Kind::Option { name, value } => out.push((
+                    section,
+                    &self.bytes[name.clone()],
+                    &self.bytes[value.clone()],
+                )),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Every line in file order, with the section it stands in.
+    pub fn lines(&self) -> impl Iterator<Item = LineView<'_>> {
+        let mut section: &[u8] = b"";
+        self.lines.iter().map(move |line| {
+            let option = match &line.kind {
+                Kind::Section { name } => {
+                    section = &self.bytes[name.clone()];
+                    None
+                }
+                Kind::Option { name, .. } => Some(&self.bytes[name.clone()]),
+                _ => None,
+            };
+            LineView {
+                section,
+                option,
+                text: &self.bytes[line.text.clone()],
+                end: &self.bytes[line.text.end..line.next],
+            }
+        })
+    }
+
+    /// The line end this file uses: CRLF when most of its lines end so, else LF.
+    fn line_end(&self) -> &'static [u8] {
+        let crlf = self
+            .lines
+            .iter()
+            .filter(|l| l.next > l.text.end + 1)
+            .count();
+        let lf = self
+            .lines
+            .iter()
+            .filter(|l| l.next == l.text.end + 1)
+            .count();
+        if crlf > lf { b"\r\n" } else { b"\n" }
+    }
+
+    /// Starts a set of edits on this file.
+    pub fn editor(&self) -> Editor<'_> {
+        Editor {
+            file: self,
+            edits: Vec::new(),
+        }
+    }
+}
+
+/// A set of changes to a [`ConfigFile`], applied all at once by [`Editor::finish`].
+pub struct Editor<'a> {
+    file: &'a ConfigFile,
+    /// (byte range to replace, replacement), in any order; ranges never overlap.
+    edits: Vec<(Range<usize>, Vec<u8>)>,
+}
+
+impl Editor<'_> {
+    /// Replaces the value of option `o` with `value`, keeping the rest of the line.
+    pub fn set(&mut self, o: OptionRef, value: &str) {
+        if let Kind::Option { value: v, .. } = &self.file.lines[o.0].kind {
+            self.edits.push((v.clone(), value.as_bytes().to_vec()));
+        }
+    }
+
+    /// Adds the line `name = value` at the end of section `s`, after its last
+    /// option, in the file's line-end style and the section's spacing style.
+    pub fn add(&mut self, s: SectionRef, name: &str, value: &str) {
+        let f = self.file;
+        let body = f.body(s);
+        let last = body
+            .clone()
+            .rev()
+            .find(|&i| matches!(f.lines[i].kind, Kind::Option { .. }))
+            .unwrap_or(s.0);
+        // Copy indentation and the spacing around `=` from the section's first option.
+        let (indent, sep) = body
+            .into_iter()
+            .find_map(|i| match &f.lines[i].kind {
+                Kind::Option { name, value } => {
+                    let line = &f.lines[i];
+                    let eq = name.end + f.bytes[name.end..].iter().position(|&b| b == b'=')?;
+                    let after = if value.is_empty() {
+                        eq + 1
+                    } else {
+                        value.start
+                    };
+                    Some((line.text.start..name.start, name.end..after))
+                }
+                _ => None,
+            })
+            .map_or((Vec::new(), b" = ".to_vec()), |(i, s)| {
+                (f.bytes[i].to_vec(), f.bytes[s].to_vec())
+            });
+        let anchor = &f.lines[last];
+        let eol = f.line_end();
+        let mut text = Vec::new();
+        let has_end = anchor.next > anchor.text.end;
+        if !has_end {
+            text.extend_from_slice(eol);
+        }
+        text.extend_from_slice(&indent);
+        text.extend_from_slice(name.as_bytes());
+        text.extend_from_slice(&sep);
+        text.extend_from_slice(value.as_bytes());
+        if has_end {
+            text.extend_from_slice(eol);
+        }
+        self.edits.push((anchor.next..anchor.next, text));
+    }
+
+    /// The new content of the file.
+    pub fn finish(mut self) -> Vec<u8> {
+        self.edits.sort_by_key(|(r, _)| (r.start, r.end));
+        let bytes = &self.file.bytes;
+        let mut out = Vec::with_capacity(bytes.len() + 1024);
+        let mut at = 0;
+        for (range, text) in &self.edits {
+            out.extend_from_slice(&bytes[at..range.start]);
+            out.extend_from_slice(text);
+            at = range.end;
+        }
+        out.extend_from_slice(&bytes[at..]);
+        out
+    }
+}

@@ -1,0 +1,453 @@
+//! The one error type of confpass.
+//!
+//! Every failure the library can meet is a variant of [`Error`]. Each message
+//! names the file, section, option or key file concerned and says what to do,
+//! and none of them ever contains a password: variants hold paths, names, key
+//! ids and lengths, never secret material. [`Error::category`] sorts the
+//! variants into the classes the command line turns into exit codes.
+
+use std::io;
+use std::path::PathBuf;
+
+use crate::keys::KeyId;
+
+/// A shorthand for results whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Which class of problem an [`Error`] belongs to.
+///
+/// The command line maps each class to its own exit code (see README.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Category {
+    /// The request itself is wrong: arguments, or the password given.
+    Usage,
+    /// The configuration file is missing or its content is wrong.
+    Config,
+    /// A key file is missing, malformed, unprotected, or the wrong key.
+    Key,
+    /// The stored value could not be decrypted with the key at hand.
+    Decrypt,
+    /// The operating system refused or failed a read or a write.
+    Io,
+    /// A check confpass makes on itself failed; this is a bug to report.
+    Internal,
+}
+
+/// Where a password handed to confpass came from, for error messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PasswordOrigin {
+    /// The PASSWORD argument of `-p`.
+    CommandLine,
+    /// One line read from standard input (`--password-stdin`).
+    Stdin,
+    /// Typed at the prompt.
+    Prompt,
+    /// The plain value already in the configuration file.
+    File,
+    /// A password handed to the library by its caller.
+    Caller,
+}
+
+impl std::fmt::Display for PasswordOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::CommandLine => "the password given on the command line",
+            Self::Stdin => "the password read from standard input",
+            Self::Prompt => "the password typed at the prompt",
+            Self::File => "the password in the configuration file",
+            Self::Caller => "the password",
+        })
+    }
+}
+
+/// Everything that can go wrong in confpass.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The configuration file does not exist.
+    #[error(
+        "configuration file {path} does not exist: give its path with -c, or run in the directory that holds it"
+    )]
+    ConfigNotFound {
+        /// The configuration file.
+        path: PathBuf,
+    },
+    /// The configuration path names a directory or another non-file.
+    #[error("configuration file {path} is not a regular file: give the path of the file itself")]
+    ConfigNotAFile {
+        /// The configuration path.
+        path: PathBuf,
+    },
+    /// Reading the configuration file failed.
+    #[error(
+        "cannot read configuration file {path}: {source}; check that it is readable by this user"
+    )]
+    ConfigRead {
+        /// The configuration file.
+        path: PathBuf,
+        /// What the operating system said.
+        source: io::Error,
+    },
+    /// The configuration file or its directory cannot be written.
+    #[error(
+        "cannot write configuration file {path}: {source}; confpass needs write access to the file and to its directory"
+    )]
+    ConfigNotWritable {
+        /// The configuration file.
+        path: PathBuf,
+        /// What the operating system said.
+        source: io::Error,
+    },
+    /// A line that is neither a section header, an option, a comment nor blank.
+    #[error(
+        "configuration file {path}, line {line}: {reason}; fix the line so that it reads `[section]`, `option = value` or a `;` comment"
+    )]
+    Syntax {
+        /// The configuration file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A section the operation needs is not in the file.
+    #[error("configuration file {path} has no section [{section}]: {fix}")]
+    SectionMissing {
+        /// The configuration file.
+        path: PathBuf,
+        /// The section looked for.
+        section: String,
+        /// What to do about it.
+        fix: &'static str,
+    },
+    /// Two sections match one name (names match without regard to case).
+    #[error(
+        "configuration file {path} has section [{section}] twice (lines {first} and {second}; names match without regard to case): remove or rename one of them"
+    )]
+    DuplicateSection {
+        /// The configuration file.
+        path: PathBuf,
+        /// The section name.
+        section: String,
+        /// Line of the first header.
+        first: usize,
+        /// Line of the second header.
+        second: usize,
+    },
+    /// An option the operation needs is not in its section.
+    #[error("configuration file {path}, section [{section}] has no option `{option}`: {fix}")]
+    OptionMissing {
+        /// The configuration file.
+        path: PathBuf,
+        /// The section.
+        section: String,
+        /// The option looked for.
+        option: String,
+        /// What to do about it.
+        fix: &'static str,
+    },
+    /// Two options in one section match one name.
+    #[error(
+        "configuration file {path}, section [{section}] has option `{option}` twice (lines {first} and {second}; names match without regard to case): remove one of them"
+    )]
+    DuplicateOption {
+        /// The configuration file.
+        path: PathBuf,
+        /// The section.
+        section: String,
+        /// The option name.
+        option: String,
+        /// Line of the first occurrence.
+        first: usize,
+        /// Line of the second occurrence.
+        second: usize,
+    },
+    /// An option holds a value confpass cannot use.
+    #[error("configuration file {path}, section [{section}], option `{option}`: {reason}")]
+    BadValue {
+        /// The configuration file.
+        path: PathBuf,
+        /// The section.
+        section: String,
+        /// The option.
+        option: String,
+        /// What is wrong and what to do.
+        reason: String,
+    },
+    /// `encryption` and the form of the password value disagree.
+    #[error(
+        "configuration file {path}: [{server_section}] says `encryption = {flag}` but the `password` in [{db_section}] is {found}; {fix}"
+    )]
+    EncryptionMismatch {
+        /// The configuration file.
+        path: PathBuf,
+        /// The server section holding `encryption`.
+        server_section: String,
+        /// The database section holding `password`.
+        db_section: String,
+        /// The `encryption` flag as read.
+        flag: bool,
+        /// What the value looks like: "plain text" or "an encrypted value".
+        found: &'static str,
+        /// What to do.
+        fix: &'static str,
+    },
+    /// The stored value starts like an encrypted value but is not a valid one.
+    #[error(
+        "configuration file {path}, section [{section}], option `password`: malformed encrypted value: {reason}; restore the value written by confpass, or put the plain password back with `encryption = false` and run `confpass -p` again"
+    )]
+    MalformedValue {
+        /// The configuration file.
+        path: PathBuf,
+        /// The database section.
+        section: String,
+        /// What is wrong with the value.
+        reason: String,
+    },
+    /// No password was given and the file holds none to encrypt.
+    #[error(
+        "no password to encrypt: section [{section}] of {path} has an empty `password` and none was given; pass it with --password-stdin, or run in a terminal to be prompted"
+    )]
+    NoPassword {
+        /// The configuration file.
+        path: PathBuf,
+        /// The database section.
+        section: String,
+    },
+    /// The password is empty.
+    #[error("{origin} is empty: give the database password")]
+    EmptyPassword {
+        /// Where the password came from.
+        origin: PasswordOrigin,
+    },
+    /// The password contains a line break, which an INI value cannot hold.
+    #[error(
+        "{origin} contains a line break: a configuration value holds one line; give the password without line breaks"
+    )]
+    PasswordLineBreak {
+        /// Where the password came from.
+        origin: PasswordOrigin,
+    },
+    /// The password is not valid UTF-8.
+    #[error("{origin} is not valid UTF-8 text: give the password as UTF-8")]
+    PasswordNotUtf8 {
+        /// Where the password came from.
+        origin: PasswordOrigin,
+    },
+    /// The two entries at the prompt differ.
+    #[error(
+        "the two passwords typed at the prompt differ: run again and type the same password twice"
+    )]
+    PasswordsDiffer,
+    /// The password is longer than one RSA-OAEP block of the key can hold.
+    #[error(
+        "{origin} is {len} bytes long, but a {bits}-bit key holds at most {max} bytes with RSA-OAEP-SHA256: use a shorter password or a larger key (--bits 4096 holds {max_4096})"
+    )]
+    PasswordTooLong {
+        /// Where the password came from.
+        origin: PasswordOrigin,
+        /// Its length in bytes.
+        len: usize,
+        /// The most the key can hold.
+        max: usize,
+        /// The key's modulus size.
+        bits: usize,
+        /// The most a 4096-bit key holds, for the hint.
+        max_4096: usize,
+    },
+    /// A key size outside what confpass generates.
+    #[error("--bits {bits} is not allowed: use 2048, 3072 (the default) or 4096")]
+    BadKeySize {
+        /// The size asked for.
+        bits: usize,
+    },
+    /// A key file does not exist.
+    #[error("key file {path} does not exist: {fix}")]
+    KeyNotFound {
+        /// The key file.
+        path: PathBuf,
+        /// What to do.
+        fix: &'static str,
+    },
+    /// A key file could not be read.
+    #[error("cannot read key file {path}: {source}; check that it is readable by this user")]
+    KeyRead {
+        /// The key file.
+        path: PathBuf,
+        /// What the operating system said.
+        source: io::Error,
+    },
+    /// A key file's content is not a usable key.
+    #[error("key file {path} {reason}")]
+    BadKey {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        reason: String,
+    },
+    /// A key smaller than confpass accepts.
+    #[error(
+        "key file {path} holds a {bits}-bit RSA key; confpass accepts 2048 bits and more: make a new pair (remove both key files and run `confpass -p`)"
+    )]
+    KeyTooSmall {
+        /// The key file.
+        path: PathBuf,
+        /// The key's modulus size.
+        bits: usize,
+    },
+    /// A decryption key readable by group or others.
+    #[error(
+        "decryption key {path} is readable by group or others (mode {mode:03o}): run `chmod 600 {path}`"
+    )]
+    KeyPermissions {
+        /// The key file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// The encryption and decryption key files are not one pair.
+    #[error(
+        "key files {enc} (key id {enc_id}) and {dec} (key id {dec_id}) are not one pair: give the matching files with -keys ENC DEC"
+    )]
+    KeyMismatch {
+        /// The public key file.
+        enc: PathBuf,
+        /// Its key id.
+        enc_id: KeyId,
+        /// The private key file.
+        dec: PathBuf,
+        /// The id of its public half.
+        dec_id: KeyId,
+    },
+    /// The stored value was encrypted for another key.
+    #[error(
+        "the password in [{section}] of {path} was encrypted for key id {value_id}, but key file {key} has key id {key_id}: use the key file that matches {value_id}"
+    )]
+    WrongKey {
+        /// The configuration file.
+        path: PathBuf,
+        /// The database section.
+        section: String,
+        /// The key id named in the value.
+        value_id: KeyId,
+        /// The key file at hand.
+        key: PathBuf,
+        /// Its key id.
+        key_id: KeyId,
+    },
+    /// RSA-OAEP decryption failed: wrong or corrupted ciphertext.
+    #[error(
+        "the password in [{section}] of {path} does not decrypt with {key}: the ciphertext is corrupted or was not made for this key; restore the value or encrypt the password again with `confpass -p`"
+    )]
+    DecryptFailed {
+        /// The configuration file.
+        path: PathBuf,
+        /// The database section.
+        section: String,
+        /// The key file used.
+        key: PathBuf,
+    },
+    /// A key file or temporary file could not be written.
+    #[error("cannot write {path}: {source}; check free space and write access to its directory")]
+    Write {
+        /// The file being written.
+        path: PathBuf,
+        /// What the operating system said.
+        source: io::Error,
+    },
+    /// A key file appeared where confpass was about to create one.
+    #[error("key file {path} appeared while confpass was running; it was left as it is: run again")]
+    KeyExists {
+        /// The key file.
+        path: PathBuf,
+    },
+    /// An encrypted value is malformed (the low-level form, without a file).
+    #[error("malformed encrypted value: {reason}")]
+    InvalidValue {
+        /// What is wrong with the value.
+        reason: String,
+    },
+    /// An encrypted value names another key (the low-level form, without a file).
+    #[error(
+        "the value was encrypted for key id {value_id}, but the key at hand has key id {key_id}: use the key that matches {value_id}"
+    )]
+    KeyIdMismatch {
+        /// The key id named in the value.
+        value_id: KeyId,
+        /// The key id of the key at hand.
+        key_id: KeyId,
+    },
+    /// RSA-OAEP rejected the ciphertext (the low-level form, without a file).
+    #[error(
+        "the value does not decrypt with key id {key_id}: the ciphertext is corrupted or was not made for this key"
+    )]
+    Undecryptable {
+        /// The key id of the key used.
+        key_id: KeyId,
+    },
+    /// Another run holds the lock on the configuration file for too long.
+    #[error(
+        "configuration file {path} is locked by another confpass run that has not finished in 60 seconds: wait for it to end, then run again"
+    )]
+    Locked {
+        /// The configuration file.
+        path: PathBuf,
+    },
+    /// Key generation or encryption failed inside the RSA implementation.
+    #[error("RSA operation failed: {0}")]
+    Crypto(String),
+    /// The edited file did not pass the check made before it replaces the original.
+    #[error(
+        "confpass refused to write {path}: the edited file failed its own check ({reason}); the file is unchanged. This is a bug: please report it"
+    )]
+    SelfCheck {
+        /// The configuration file.
+        path: PathBuf,
+        /// Which check failed (never the password).
+        reason: String,
+    },
+}
+
+impl Error {
+    /// The class of this error, which the command line turns into an exit code.
+    pub fn category(&self) -> Category {
+        use Error::*;
+        match self {
+            EmptyPassword { .. }
+            | PasswordLineBreak { .. }
+            | PasswordNotUtf8 { .. }
+            | PasswordsDiffer
+            | PasswordTooLong { .. }
+            | BadKeySize { .. }
+            | NoPassword { .. } => Category::Usage,
+            ConfigNotFound { .. }
+            | ConfigNotAFile { .. }
+            | Syntax { .. }
+            | SectionMissing { .. }
+            | DuplicateSection { .. }
+            | OptionMissing { .. }
+            | DuplicateOption { .. }
+            | BadValue { .. }
+            | EncryptionMismatch { .. }
+            | MalformedValue { .. }
+            | InvalidValue { .. } => Category::Config,
+            KeyNotFound { .. }
+            | BadKey { .. }
+            | KeyTooSmall { .. }
+            | KeyPermissions { .. }
+            | KeyMismatch { .. }
+            | WrongKey { .. }
+            | KeyIdMismatch { .. } => Category::Key,
+            DecryptFailed { .. } | Undecryptable { .. } => Category::Decrypt,
+            ConfigRead { .. }
+            | ConfigNotWritable { .. }
+            | KeyRead { .. }
+            | Write { .. }
+            | KeyExists { .. }
+            | Locked { .. } => Category::Io,
+            Crypto(_) | SelfCheck { .. } => Category::Internal,
+        }
+    }
+}
