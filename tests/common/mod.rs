@@ -1,0 +1,208 @@
+//! Shared helpers for the integration tests: a scratch directory holding a
+//! configuration file and (test-only) keys, the real `confpass` binary, and
+//! a snapshot of every file in the directory to prove "byte-identical".
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+
+/// The sample configuration the README's quick start uses.
+pub const SAMPLE: &str = "testdata/sample/confserv.conf";
+/// The password in [`SAMPLE`].
+pub const SAMPLE_PASSWORD: &str = "S3cret!pass";
+/// Key id of `testdata/keys/test-*.pem` (OpenSSL: pkey -pubout -outform DER | sha256sum).
+pub const TEST_KID: &str = "ce41f02ea24f8f2f";
+/// Key id of `testdata/keys/other-*.pem`.
+pub const OTHER_KID: &str = "a8167c1575d08250";
+/// Key id of `testdata/keys/pkcs1-*.pem`.
+pub const PKCS1_KID: &str = "4898fb5c526322a6";
+
+/// A file under the repository's `testdata/`.
+pub fn testdata(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata")
+        .join(rel)
+}
+
+/// A temporary directory that is removed at the end of the test.
+pub struct Scratch {
+    pub dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    pub fn new() -> Self {
+        Scratch {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    /// A scratch directory holding `confserv.conf` with `content`.
+    pub fn with_config(content: &[u8]) -> Self {
+        let s = Scratch::new();
+        s.write("confserv.conf", content);
+        s
+    }
+
+    /// A scratch directory holding the shipped sample as `confserv.conf`.
+    pub fn sample() -> Self {
+        Scratch::with_config(&fs::read(testdata("sample/confserv.conf")).unwrap())
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn write(&self, rel: &str, content: &[u8]) {
+        fs::write(self.path(rel), content).unwrap();
+    }
+
+    pub fn read(&self, rel: &str) -> Vec<u8> {
+        fs::read(self.path(rel)).unwrap()
+    }
+
+    pub fn read_str(&self, rel: &str) -> String {
+        String::from_utf8(self.read(rel)).unwrap()
+    }
+
+    pub fn exists(&self, rel: &str) -> bool {
+        self.path(rel).exists()
+    }
+
+    pub fn mode(&self, rel: &str) -> u32 {
+        fs::metadata(self.path(rel)).unwrap().permissions().mode() & 0o7777
+    }
+
+    /// Copies `testdata/keys/<name>-dec.pem` and `-enc.pem` here as
+    /// `dec.pem` (mode 0600) and `enc.pem`.
+    pub fn install_keys(&self, name: &str) {
+        self.install_key(&format!("{name}-dec.pem"), "dec.pem");
+        self.install_key(&format!("{name}-enc.pem"), "enc.pem");
+    }
+
+    /// Copies one file of `testdata/keys/` here as `dest`; mode 0600.
+    pub fn install_key(&self, source: &str, dest: &str) {
+        let to = self.path(dest);
+        fs::copy(testdata(&format!("keys/{source}")), &to).unwrap();
+        fs::set_permissions(&to, fs::Permissions::from_mode(0o600)).unwrap();
+    }
+
+    /// Every file in the directory (recursively), with its bytes and mode.
+    pub fn snapshot(&self) -> BTreeMap<PathBuf, (Vec<u8>, u32)> {
+        fn walk(dir: &Path, base: &Path, out: &mut BTreeMap<PathBuf, (Vec<u8>, u32)>) {
+            for entry in fs::read_dir(dir).unwrap() {
+                let entry = entry.unwrap();
+                let path = entry.path();
+                let meta = fs::symlink_metadata(&path).unwrap();
+                if meta.is_dir() {
+                    walk(&path, base, out);
+                } else if meta.is_file() {
+                    let mode = meta.permissions().mode() & 0o7777;
+                    out.insert(
+                        path.strip_prefix(base).unwrap().to_path_buf(),
+                        (fs::read(&path).unwrap(), mode),
+                    );
+                }
+            }
+        }
+        let mut out = BTreeMap::new();
+        walk(self.dir.path(), self.dir.path(), &mut out);
+        out
+    }
+
+    /// The real binary, run in this directory.
+    pub fn confpass(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_confpass"));
+        cmd.current_dir(self.dir.path());
+        cmd
+    }
+}
+
+/// stdout and stderr of a run, as one string.
+pub fn all_output(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Panics if `password` appears in the run's stdout or stderr.
+pub fn assert_no_password(out: &Output, password: &str) {
+    let text = all_output(out);
+    assert!(
+        !text.contains(password),
+        "the password appears in the output:\n{text}"
+    );
+}
+
+/// The value of `option` in the first line that sets it, after `=`, trimmed.
+pub fn value_of(config: &str, option: &str) -> Option<String> {
+    config.lines().find_map(|line| {
+        let (name, value) = line.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case(option)
+            .then(|| value.trim().to_owned())
+    })
+}
+
+/// Decrypts an `ENC[...]` value with stock OpenSSL and `dec` (a private key file).
+pub fn openssl_decrypt(value: &str, dec: &Path) -> String {
+    use base64::Engine as _;
+    let data = value
+        .split("data:")
+        .nth(1)
+        .and_then(|d| d.strip_suffix(']'))
+        .expect("ENC[...,data:...]");
+    let cipher = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("cipher.bin");
+    fs::write(&input, cipher).unwrap();
+    let out = std::process::Command::new("openssl")
+        .args(["pkeyutl", "-decrypt", "-inkey"])
+        .arg(dec)
+        .arg("-in")
+        .arg(&input)
+        .args([
+            "-pkeyopt",
+            "rsa_padding_mode:oaep",
+            "-pkeyopt",
+            "rsa_oaep_md:sha256",
+            "-pkeyopt",
+            "rsa_mgf1_md:sha256",
+        ])
+        .output()
+        .expect("openssl must be installed (.ci/run installs it)");
+    assert!(
+        out.status.success(),
+        "openssl pkeyutl failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The key id of a public key file as PRODUCT.md §3 computes it with stock
+/// tools: `openssl pkey -pubin -in enc.pem -outform DER | sha256sum | cut -c1-16`.
+pub fn openssl_key_id(enc: &Path) -> String {
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(
+            "set -o pipefail; openssl pkey -pubin -in \"$1\" -outform DER | sha256sum | cut -c1-16",
+        )
+        .arg("bash")
+        .arg(enc)
+        .output()
+        .expect("sh");
+    assert!(
+        out.status.success(),
+        "openssl pipeline failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
