@@ -86,7 +86,7 @@ fn trim(bytes: &[u8], mut r: Range<usize>) -> Range<usize> {
 }
 
 fn classify(bytes: &[u8], text: Range<usize>) -> Kind {
-    let t = trim(bytes, text);
+    let t = trim(bytes, text.clone());
     match bytes[t.clone()].first() {
         None => Kind::Blank,
         Some(b';' | b'#') => Kind::Comment,
@@ -117,9 +117,9 @@ fn classify(bytes: &[u8], text: Range<usize>) -> Kind {
             Some(eq) => {
                 let name = trim(bytes, t.start..t.start + eq);
                 let value = trim(bytes, t.start + eq + 1..t.end);
-                // An empty value sits at the end of the line, after any spaces.
+                // An empty value sits at the end of the line, after any blanks.
                 let value = if value.is_empty() {
-                    t.end..t.end
+                    text.end..text.end
                 } else {
                     value
                 };
@@ -369,7 +369,13 @@ impl Editor<'_> {
     /// Replaces the value of option `o` with `value`, keeping the rest of the line.
     pub fn set(&mut self, o: OptionRef, value: &str) {
         if let Kind::Option { value: v, .. } = &self.file.lines[o.0].kind {
-            self.edits.push((v.clone(), value.as_bytes().to_vec()));
+            let b = &self.file.bytes;
+            // `name =` with nothing after it: mirror the blank before the `=`.
+            let pad =
+                v.is_empty() && v.start >= 2 && b[v.start - 1] == b'=' && is_space(b[v.start - 2]);
+            let mut text = if pad { b" ".to_vec() } else { Vec::new() };
+            text.extend_from_slice(value.as_bytes());
+            self.edits.push((v.clone(), text));
         }
     }
 
@@ -432,5 +438,159 @@ impl Editor<'_> {
         }
         out.extend_from_slice(&bytes[at..]);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &[u8]) -> ConfigFile {
+        ConfigFile::parse("confserv.conf", text.to_vec())
+    }
+
+    fn value(f: &ConfigFile, section: &str, option: &str) -> Option<Vec<u8>> {
+        let s = f.section(section).unwrap()?;
+        f.option(s, option).unwrap().map(|o| f.value(o).to_vec())
+    }
+
+    #[test]
+    fn values_are_verbatim_and_trimmed_of_surrounding_blanks_only() {
+        let f = file(b"[db]\npassword =  a;b #c = \"d\" \\e 'f'  \t\nempty =\nnospace=x\n");
+        assert_eq!(
+            value(&f, "db", "password").unwrap(),
+            b"a;b #c = \"d\" \\e 'f'"
+        );
+        assert_eq!(value(&f, "db", "empty").unwrap(), b"");
+        assert_eq!(value(&f, "db", "nospace").unwrap(), b"x");
+    }
+
+    #[test]
+    fn names_match_without_regard_to_case() {
+        let f = file(b"[DBServer]\nPassword = x\n");
+        assert_eq!(value(&f, "dbserver", "password").unwrap(), b"x");
+        assert_eq!(
+            f.section_name(f.section("dbserver").unwrap().unwrap()),
+            "DBServer"
+        );
+    }
+
+    #[test]
+    fn fail_two_candidates_are_an_error_never_a_guess() {
+        let f = file(b"[db]\npassword = a\n[DB]\npassword = b\n");
+        assert!(matches!(
+            f.section("db"),
+            Err(Error::DuplicateSection {
+                first: 1,
+                second: 3,
+                ..
+            })
+        ));
+        let f = file(b"[db]\npassword = a\nPASSWORD = b\n");
+        let s = f.section("db").unwrap().unwrap();
+        assert!(matches!(
+            f.option(s, "password"),
+            Err(Error::DuplicateOption {
+                first: 2,
+                second: 3,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn invalid_lines_matter_only_in_the_section_read() {
+        let f = file(b"[other]\nthis is not ini\n[db]\npassword = a\n");
+        assert_eq!(value(&f, "db", "password").unwrap(), b"a");
+        let s = f.section("other").unwrap().unwrap();
+        assert!(matches!(
+            f.option(s, "x"),
+            Err(Error::Syntax { line: 2, .. })
+        ));
+    }
+
+    #[test]
+    fn comments_headers_with_comments_and_global_options_are_recognised() {
+        let f = file(b"top = 1\n; c\n# d\n  [db]  ; note\npassword=p\n");
+        assert_eq!(f.entries()[0], (&b""[..], &b"top"[..], &b"1"[..]));
+        assert_eq!(value(&f, "db", "password").unwrap(), b"p");
+    }
+
+    #[test]
+    fn an_editor_without_edits_reproduces_every_byte() {
+        for text in [
+            &b"\xEF\xBB\xBF[a]\r\nx = 1\r\n\r\n; c\r\n"[..],
+            b"[a]\nx=1",
+            b"\n\n[a\nbroken\n\xff\xfe = \x00\n",
+            b"",
+            b"\r\n\r",
+        ] {
+            assert_eq!(file(text).editor().finish(), text);
+        }
+    }
+
+    #[test]
+    fn set_replaces_only_the_value() {
+        let f = file(b"[db]\r\n  Password\t=  old value  ; kept\t\r\nx = 1\r\n");
+        let s = f.section("db").unwrap().unwrap();
+        let mut ed = f.editor();
+        ed.set(f.option(s, "password").unwrap().unwrap(), "NEW");
+        assert_eq!(ed.finish(), b"[db]\r\n  Password\t=  NEW\t\r\nx = 1\r\n");
+    }
+
+    #[test]
+    fn set_fills_an_empty_value_in_the_line_s_own_spacing() {
+        for (before, after) in [
+            (&b"[db]\npassword =\n"[..], &b"[db]\npassword = X\n"[..]),
+            (b"[db]\npassword= \n", b"[db]\npassword= X\n"),
+            (b"[db]\npassword=\n", b"[db]\npassword=X\n"),
+        ] {
+            let f = file(before);
+            let s = f.section("db").unwrap().unwrap();
+            let mut ed = f.editor();
+            ed.set(f.option(s, "password").unwrap().unwrap(), "X");
+            assert_eq!(ed.finish(), after);
+        }
+    }
+
+    #[test]
+    fn add_follows_the_section_s_spacing_and_the_file_s_line_ends() {
+        let f = file(b"[cs]\r\n  port=2020\r\nserver=db\r\n\r\n[db]\r\npassword=x\r\n");
+        let mut ed = f.editor();
+        ed.add(f.section("cs").unwrap().unwrap(), "encryption", "true");
+        assert_eq!(
+            ed.finish(),
+            b"[cs]\r\n  port=2020\r\nserver=db\r\n  encryption=true\r\n\r\n[db]\r\npassword=x\r\n"
+        );
+    }
+
+    #[test]
+    fn add_after_a_last_line_without_newline_keeps_the_file_without_one() {
+        let f = file(b"[db]\npassword = x\n[cs]\nserver = db");
+        let mut ed = f.editor();
+        ed.add(f.section("cs").unwrap().unwrap(), "encryption", "true");
+        ed.add(
+            f.section("cs").unwrap().unwrap(),
+            "decryption-key",
+            "/k/dec.pem",
+        );
+        assert_eq!(ed.finish(), b"[db]\npassword = x\n[cs]\nserver = db\nencryption = true\ndecryption-key = /k/dec.pem");
+    }
+
+    #[test]
+    fn add_to_an_empty_section_goes_right_after_its_header() {
+        let f = file(b"[cs]\n\n[db]\n");
+        let mut ed = f.editor();
+        ed.add(f.section("cs").unwrap().unwrap(), "server", "db");
+        assert_eq!(ed.finish(), b"[cs]\nserver = db\n\n[db]\n");
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_elsewhere_are_kept() {
+        let f = file(b"[x]\nname = caf\xe9\n[db]\npassword = a\n");
+        let s = f.section("db").unwrap().unwrap();
+        let mut ed = f.editor();
+        ed.set(f.option(s, "password").unwrap().unwrap(), "b");
+        assert_eq!(ed.finish(), b"[x]\nname = caf\xe9\n[db]\npassword = b\n");
     }
 }

@@ -49,3 +49,8 @@ pub use keys::{DecryptionKey, EncryptionKey, KeyId};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use startup::database_password;
 pub use value::EncryptedValue;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
