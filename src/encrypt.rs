@@ -15,6 +15,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::config::ConfigFile;
 use crate::confserv::{self, Layout, Stored};
 use crate::error::{Error, PasswordOrigin, Result};
+use crate::fault;
 use crate::fsutil::{LockedFile, parent_dir};
 use crate::keys::{self, DecryptionKey, EncryptionKey, KeyId};
 use crate::value::{EncryptedValue, check_password, check_password_for_bits};
@@ -124,8 +125,10 @@ pub struct Outcome {
 struct Keys {
     enc: EncryptionKey,
     dec: Option<DecryptionKey>,
-    /// Files to write, in order (private key first).
-    to_write: Vec<PathBuf>,
+    /// Whether this run must write the private key file (it is new).
+    write_dec: bool,
+    /// Whether this run must write the public key file (new or derived).
+    write_enc: bool,
 }
 
 /// Runs `-p`: see the module documentation.
@@ -139,6 +142,9 @@ pub fn encrypt_file(mut req: Request<'_>) -> Result<Outcome> {
     let layout = Layout::locate(&file, &req.server_section, req.db_section.as_deref())?;
     let stored = layout.stored(&file)?;
     let (enc_path, dec_path) = key_paths(&file, &layout, &req.keys)?;
+    for path in [locked.target(), &enc_path, &dec_path] {
+        crate::fsutil::remove_stale_temps(path);
+    }
     let outcome = |key_id, changed, created| Outcome {
         file: req.config.clone(),
         server_section: layout.server_name.clone(),
@@ -168,7 +174,8 @@ pub fn encrypt_file(mut req: Request<'_>) -> Result<Outcome> {
 
     // An encrypted value that already holds this password stays as it is.
     if let (Stored::Encrypted(value), Some(dec)) = (&stored, &keys.dec)
-        && keys.to_write.is_empty()
+        && !keys.write_dec
+        && !keys.write_enc
         && value.key_id() == dec.id()
         && let Ok(current) = crate::startup::decrypt_in(&file, &layout, value, dec, &dec_path)
         && current.expose_secret() == password.expose_secret()
@@ -189,19 +196,19 @@ pub fn encrypt_file(mut req: Request<'_>) -> Result<Outcome> {
     )?;
 
     let mut created = Created::default();
-    if !keys.to_write.is_empty() {
+    if keys.write_dec {
         let dec = keys
             .dec
             .as_ref()
             .ok_or_else(|| Error::Crypto("no private key to write".into()))?;
-        for path in &keys.to_write {
-            if path == &dec_path {
-                dec.save(path)?;
-            } else {
-                keys.enc.save(path)?;
-            }
-            created.0.push(path.clone());
-        }
+        dec.save(&dec_path)?;
+        created.0.push(dec_path.clone());
+        fault::pause_point("dec-written");
+    }
+    if keys.write_enc {
+        keys.enc.save(&enc_path)?;
+        created.0.push(enc_path.clone());
+        fault::pause_point("enc-written");
     }
     locked.replace(&new_bytes)?;
     Ok(outcome(value.key_id(), true, created.keep()))
@@ -283,29 +290,34 @@ fn settle_keys(
             Keys {
                 enc,
                 dec: Some(dec),
-                to_write: Vec::new(),
+                write_dec: false,
+                write_enc: false,
             }
         }
         (true, false) => Keys {
             enc: EncryptionKey::load(enc_path)?,
             dec: None,
-            to_write: Vec::new(),
+            write_dec: false,
+            write_enc: false,
         },
         (false, true) => {
             let dec = DecryptionKey::load(dec_path)?;
             Keys {
                 enc: dec.public().clone(),
                 dec: Some(dec),
-                to_write: vec![enc_path.to_path_buf()],
+                write_dec: false,
+                write_enc: true,
             }
         }
         (false, false) => {
             check_password_for_bits(password.expose_secret(), origin, bits)?;
             let dec = DecryptionKey::generate(bits)?;
+            fault::pause_point("keys-generated");
             Keys {
                 enc: dec.public().clone(),
                 dec: Some(dec),
-                to_write: vec![dec_path.to_path_buf(), enc_path.to_path_buf()],
+                write_dec: true,
+                write_enc: true,
             }
         }
     };

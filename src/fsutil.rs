@@ -103,6 +103,11 @@ impl LockedFile {
         }
     }
 
+    /// The file the path resolves to (a symlink's target).
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
     /// Reads the whole locked file.
     ///
     /// # Errors
@@ -133,10 +138,7 @@ impl LockedFile {
             .append(true)
             .open(&self.target)
             .map_err(err)?;
-        let probe = tempfile::Builder::new()
-            .prefix(".confpass-probe.")
-            .tempfile_in(parent_dir(&self.target))
-            .map_err(err)?;
+        let probe = temp_beside(&self.target).map_err(err)?;
         probe.close().map_err(err)
     }
 
@@ -151,19 +153,10 @@ impl LockedFile {
             source: e,
         })?;
         let dir = parent_dir(&self.target);
-        let name = self
-            .target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let mut temp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .map_err(|e| Error::ConfigNotWritable {
-                path: self.path.clone(),
-                source: e,
-            })?;
+        let mut temp = temp_beside(&self.target).map_err(|e| Error::ConfigNotWritable {
+            path: self.path.clone(),
+            source: e,
+        })?;
         let temp_path = temp.path().to_path_buf();
         let write_err = |e| Error::Write {
             path: temp_path.clone(),
@@ -175,10 +168,12 @@ impl LockedFile {
             .map_err(write_err)?;
         temp.write_all(bytes).map_err(write_err)?;
         temp.as_file().sync_all().map_err(write_err)?;
+        crate::fault::pause_point("temp-written");
         temp.persist(&self.target).map_err(|e| Error::Write {
             path: self.target.clone(),
             source: e.error,
         })?;
+        crate::fault::pause_point("renamed");
         sync_dir(dir).map_err(|e| Error::Write {
             path: dir.to_path_buf(),
             source: e,
@@ -221,6 +216,44 @@ fn sync_dir(_dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// A new temporary file `.<name>.XXXXXX.tmp` in `path`'s directory, mode 0600.
+fn temp_beside(path: &Path) -> io::Result<tempfile::NamedTempFile> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .rand_bytes(6)
+        .tempfile_in(parent_dir(path))
+}
+
+/// Removes temporary files that a killed run left beside `path`
+/// (`.<name>.XXXXXX.tmp`, as [`LockedFile::replace`] and [`create_new_file`]
+/// name them). Called with the configuration file's lock held, which every
+/// run that writes these files holds too. Best effort: a file that cannot be
+/// removed is left.
+pub(crate) fn remove_stale_temps(path: &Path) {
+    let (Some(name), dir) = (path.file_name(), parent_dir(path)) else {
+        return;
+    };
+    let prefix = format!(".{}.", name.to_string_lossy());
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let n = file_name.to_string_lossy();
+        let is_temp = n.len() == prefix.len() + 6 + ".tmp".len()
+            && n.starts_with(&prefix)
+            && n.ends_with(".tmp");
+        if is_temp && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Writes `bytes` as a new file at `path` with permission bits `mode`, from
 /// creation on: written to a temporary file, flushed, then linked into place
 /// only if nothing is there yet.
@@ -233,17 +266,9 @@ pub(crate) fn create_new_file(path: &Path, bytes: &[u8], mode: u32) -> Result<()
         path: path.to_path_buf(),
         source: e,
     };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
     // tempfile creates the file with mode 0600 (O_EXCL, so never an existing
     // file): a private key is never readable by others, not even for a moment.
-    let mut temp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(write_err)?;
+    let mut temp = temp_beside(path).map_err(write_err)?;
     // Then exactly the mode asked for, whatever the umask.
     set_mode(temp.as_file(), mode).map_err(write_err)?;
     temp.write_all(bytes).map_err(write_err)?;

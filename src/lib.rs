@@ -36,6 +36,8 @@ pub mod config;
 pub mod confserv;
 mod encrypt;
 mod error;
+#[doc(hidden)]
+pub mod fault;
 mod fsutil;
 pub mod keys;
 mod startup;
