@@ -84,7 +84,7 @@ fn assert_consistent(s: &Scratch, original: &[u8], password: &str) {
     // Key files: none, or a complete pair, or the private key alone (written
     // first), from which the rerun derives enc.pem. Never a lone enc.pem,
     // which would lose the private key.
-    assert!(!(has_enc && !has_dec), "enc.pem without dec.pem");
+    assert!(!has_enc || has_dec, "enc.pem without dec.pem");
     let dec =
         has_dec.then(|| DecryptionKey::load(&s.path("dec.pem")).expect("dec.pem is complete"));
     if has_enc {
