@@ -9,6 +9,7 @@
 //! bug, reported before anything is written.
 
 use secrecy::{ExposeSecret, SecretString};
+use zeroize::Zeroizing;
 
 use crate::config::{ConfigFile, names_match};
 use crate::confserv::{self, Layout, Stored};
@@ -127,7 +128,12 @@ fn second_opinion(old: &ConfigFile, new: &[u8], layout: &Layout) -> Result<()> {
     }
     // rust-ini cannot read every file confpass can (bytes that are not
     // UTF-8, for one); where it cannot read the original it has no opinion.
-    let Some(before) = entries(old.bytes(), layout) else {
+    // rust-ini keeps its own copies of every value, which nothing would wipe:
+    // show it the original with the password value blanked out.
+    let mut redact = old.editor();
+    redact.set(layout.password, "");
+    let redacted = Zeroizing::new(redact.finish());
+    let Some(before) = entries(&redacted, layout) else {
         return Ok(());
     };
     match entries(new, layout) {

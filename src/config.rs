@@ -12,6 +12,8 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use zeroize::Zeroizing;
+
 use crate::error::{Error, Result};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -20,7 +22,8 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 #[derive(Clone)]
 pub struct ConfigFile {
     path: PathBuf,
-    bytes: Vec<u8>,
+    /// Zeroized on drop: a plain password may be among these bytes.
+    bytes: Zeroizing<Vec<u8>>,
     lines: Vec<Line>,
 }
 
@@ -148,6 +151,7 @@ impl ConfigFile {
     /// that are not valid INI are kept and reported only when an operation
     /// reads the section that holds them.
     pub fn parse(path: impl Into<PathBuf>, bytes: Vec<u8>) -> Self {
+        let bytes = Zeroizing::new(bytes);
         let mut lines = Vec::new();
         let mut start = if bytes.starts_with(BOM) { BOM.len() } else { 0 };
         while start < bytes.len() {
