@@ -156,7 +156,10 @@ pub fn encrypt_file(mut req: Request<'_>) -> Result<Outcome> {
 
     let (password, origin) = match (req.password.take(), &stored) {
         (Some(given), _) => given,
-        (None, Stored::Encrypted(value)) => return Ok(outcome(value.key_id(), false, Vec::new())),
+        (None, Stored::Encrypted(value)) => {
+            verify_stored(&file, &layout, value, &enc_path, &dec_path)?;
+            return Ok(outcome(value.key_id(), false, Vec::new()));
+        }
         (None, Stored::Plain("")) => match req.prompt.as_mut() {
             Some(prompt) => (prompt()?, PasswordOrigin::Prompt),
             None => {
@@ -170,7 +173,8 @@ pub fn encrypt_file(mut req: Request<'_>) -> Result<Outcome> {
     };
 
     locked.check_writable()?;
-    let keys = settle_keys(&enc_path, &dec_path, req.bits, &password, origin)?;
+    let keys = settle_keys(&enc_path, &dec_path, req.bits, &password, origin)
+        .map_err(|e| in_file(e, &file, &layout))?;
 
     // An encrypted value that already holds this password stays as it is.
     if let (Stored::Encrypted(value), Some(dec)) = (&stored, &keys.dec)
@@ -212,6 +216,79 @@ pub fn encrypt_file(mut req: Request<'_>) -> Result<Outcome> {
     }
     locked.replace(&new_bytes)?;
     Ok(outcome(value.key_id(), true, created.keep()))
+}
+
+/// Checks an encrypted value that `-p` is about to leave as it is against the
+/// key files at hand: with the private key, it must decrypt; with the public
+/// key alone, it must name that key and have its length. With no key file
+/// here there is nothing to check it against.
+fn verify_stored(
+    file: &ConfigFile,
+    layout: &Layout,
+    value: &EncryptedValue,
+    enc_path: &Path,
+    dec_path: &Path,
+) -> Result<()> {
+    let exists = |p: &Path| {
+        p.try_exists().map_err(|e| Error::KeyRead {
+            path: p.to_path_buf(),
+            source: e,
+        })
+    };
+    if exists(dec_path)? {
+        let dec = DecryptionKey::load(dec_path)?;
+        return crate::startup::decrypt_in(file, layout, value, &dec, dec_path).map(drop);
+    }
+    if !exists(enc_path)? {
+        return Ok(());
+    }
+    let enc = EncryptionKey::load(enc_path)?;
+    if value.key_id() != enc.id() {
+        return Err(Error::WrongKey {
+            path: file.path().to_path_buf(),
+            section: layout.db_name.clone(),
+            value_id: value.key_id(),
+            key: enc_path.to_path_buf(),
+            key_id: enc.id(),
+        });
+    }
+    if value.ciphertext().len() != enc.bits() / 8 {
+        return Err(Error::MalformedValue {
+            path: file.path().to_path_buf(),
+            section: layout.db_name.clone(),
+            reason: format!(
+                "the ciphertext is {} bytes, but key id {} makes {}-byte ciphertexts (the value is truncated or altered)",
+                value.ciphertext().len(),
+                enc.id(),
+                enc.bits() / 8
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// A problem with the password that came from the file is a problem of the
+/// file: name it, its section and option.
+fn in_file(e: Error, file: &ConfigFile, layout: &Layout) -> Error {
+    let reason = match &e {
+        Error::PasswordTooLong {
+            origin: PasswordOrigin::File,
+            len,
+            max,
+            bits,
+            max_4096,
+            ..
+        } => format!(
+            "the password is {len} bytes long, but a {bits}-bit key holds at most {max} bytes with RSA-OAEP-SHA256: use a shorter password or a larger key (--bits 4096 holds {max_4096})"
+        ),
+        _ => return e,
+    };
+    Error::BadValue {
+        path: file.path().to_path_buf(),
+        section: layout.db_name.clone(),
+        option: confserv::PASSWORD_OPTION.into(),
+        reason,
+    }
 }
 
 /// Key files created by this run; removed again on drop unless kept.

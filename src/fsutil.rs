@@ -157,22 +157,18 @@ impl LockedFile {
             path: self.path.clone(),
             source: e,
         })?;
-        let temp_path = temp.path().to_path_buf();
         let write_err = |e| Error::Write {
-            path: temp_path.clone(),
-            source: e,
+            path: self.path.clone(),
+            source: without_temp_path(e),
         };
         keep_owner(temp.as_file(), &meta);
         temp.as_file()
             .set_permissions(meta.permissions())
             .map_err(write_err)?;
-        temp.write_all(bytes).map_err(write_err)?;
+        temp.as_file_mut().write_all(bytes).map_err(write_err)?;
         temp.as_file().sync_all().map_err(write_err)?;
         crate::fault::pause_point("temp-written");
-        temp.persist(&self.target).map_err(|e| Error::Write {
-            path: self.target.clone(),
-            source: e.error,
-        })?;
+        temp.persist(&self.target).map_err(|e| write_err(e.error))?;
         crate::fault::pause_point("renamed");
         sync_dir(dir).map_err(|e| Error::Write {
             path: dir.to_path_buf(),
@@ -227,6 +223,21 @@ fn temp_beside(path: &Path) -> io::Result<tempfile::NamedTempFile> {
         .suffix(".tmp")
         .rand_bytes(6)
         .tempfile_in(parent_dir(path))
+        .map_err(without_temp_path)
+}
+
+/// tempfile adds the random temporary path to its errors (`… at path "…"`),
+/// and keeps the original error only as text. Messages name the file the user
+/// knows instead, so keep only what the operating system said.
+fn without_temp_path(e: io::Error) -> io::Error {
+    if e.raw_os_error().is_some() {
+        return e;
+    }
+    let text = e.to_string();
+    match text.split_once(" at path \"") {
+        Some((os_said, _)) => io::Error::new(e.kind(), os_said.to_owned()),
+        None => e,
+    }
 }
 
 /// Removes temporary files that a killed run left beside `path`
@@ -264,14 +275,14 @@ pub(crate) fn create_new_file(path: &Path, bytes: &[u8], mode: u32) -> Result<()
     let dir = parent_dir(path);
     let write_err = |e| Error::Write {
         path: path.to_path_buf(),
-        source: e,
+        source: without_temp_path(e),
     };
     // tempfile creates the file with mode 0600 (O_EXCL, so never an existing
     // file): a private key is never readable by others, not even for a moment.
     let mut temp = temp_beside(path).map_err(write_err)?;
     // Then exactly the mode asked for, whatever the umask.
     set_mode(temp.as_file(), mode).map_err(write_err)?;
-    temp.write_all(bytes).map_err(write_err)?;
+    temp.as_file_mut().write_all(bytes).map_err(write_err)?;
     temp.as_file().sync_all().map_err(write_err)?;
     temp.persist_noclobber(path)
         .map_err(|e| match e.error.kind() {

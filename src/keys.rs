@@ -123,12 +123,21 @@ impl EncryptionKey {
     /// [`Error::KeyTooSmall`].
     pub fn load(path: &Path) -> Result<Self> {
         let pem = read_key_file(path, "give the public key file with -keys ENC DEC")?;
-        let key = match pem_label(path, &pem)? {
+        Self::from_pem(&pem, path)
+    }
+
+    /// Parses a public key from PEM text (SubjectPublicKeyInfo or PKCS#1);
+    /// `path` names its origin in messages.
+    ///
+    /// # Errors
+    /// As [`EncryptionKey::load`], but for reading.
+    pub fn from_pem(pem: &str, path: &Path) -> Result<Self> {
+        let key = match pem_label(path, pem)? {
             "PUBLIC KEY" => {
-                check_spki_algorithm(path, &pem)?;
-                PublicKey::from_public_key_pem(&pem).map_err(|e| invalid(path, e))?
+                check_spki_algorithm(path, pem)?;
+                PublicKey::from_public_key_pem(pem).map_err(|e| invalid(path, e))?
             }
-            "RSA PUBLIC KEY" => PublicKey::from_pkcs1_pem(&pem).map_err(|e| invalid(path, e))?,
+            "RSA PUBLIC KEY" => PublicKey::from_pkcs1_pem(pem).map_err(|e| invalid(path, e))?,
             "PRIVATE KEY" | "RSA PRIVATE KEY" | "ENCRYPTED PRIVATE KEY" => {
                 return Err(bad(
                     path,
@@ -210,13 +219,23 @@ impl DecryptionKey {
             path,
             "give the private key file with -keys ENC DEC, or the `decryption-key` option",
         )?;
+        let key = Self::from_pem(&pem, path)?;
         check_private_mode(path)?;
-        let key = match pem_label(path, &pem)? {
+        Ok(key)
+    }
+
+    /// Parses a private key from PEM text (PKCS#8 or PKCS#1); `path` names
+    /// its origin in messages. No file mode is checked here.
+    ///
+    /// # Errors
+    /// As [`DecryptionKey::load`], but for reading and the mode.
+    pub fn from_pem(pem: &str, path: &Path) -> Result<Self> {
+        let key = match pem_label(path, pem)? {
             "PRIVATE KEY" => {
-                check_pkcs8_algorithm(path, &pem)?;
-                PrivateKey::from_pkcs8_pem(&pem).map_err(|e| invalid(path, e))?
+                check_pkcs8_algorithm(path, pem)?;
+                PrivateKey::from_pkcs8_pem(pem).map_err(|e| invalid(path, e))?
             }
-            "RSA PRIVATE KEY" => PrivateKey::from_pkcs1_pem(&pem).map_err(|e| invalid(path, e))?,
+            "RSA PRIVATE KEY" => PrivateKey::from_pkcs1_pem(pem).map_err(|e| invalid(path, e))?,
             "ENCRYPTED PRIVATE KEY" => {
                 return Err(bad(
                     path,

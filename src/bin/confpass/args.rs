@@ -76,6 +76,8 @@ pub enum PasswordSource {
 /// A checked request.
 pub struct Plan {
     pub config: PathBuf,
+    /// Whether `-c` named the file (else the default name was assumed).
+    pub config_given: bool,
     pub section: String,
     pub db_section: Option<String>,
     pub password: PasswordSource,
@@ -125,6 +127,7 @@ impl Plan {
             (None, false) => PasswordSource::FileOrPrompt,
         };
         Ok(Plan {
+            config_given: flags.config.is_some(),
             config: flags
                 .config
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE)),

@@ -41,6 +41,7 @@ fn main() -> ExitCode {
             return ExitCode::from(exit_code(Category::Usage));
         }
     };
+    let config_given = plan.config_given;
     match run(plan) {
         Ok(outcome) => {
             println!("{}", summary(&outcome));
@@ -48,7 +49,7 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             eprintln!("confpass: error: {e}");
-            if let Some(hint) = hint(&e) {
+            if let Some(hint) = hint(&e, config_given) {
                 eprintln!("hint: {hint}");
             }
             ExitCode::from(exit_code(e.category()))
@@ -139,9 +140,9 @@ fn summary(o: &Outcome) -> String {
 }
 
 /// A second line for errors where the command line offers a way out.
-fn hint(e: &Error) -> Option<&'static str> {
+fn hint(e: &Error, config_given: bool) -> Option<&'static str> {
     match e {
-        Error::ConfigNotFound { .. } => Some(
+        Error::ConfigNotFound { .. } if !config_given => Some(
             "confpass looks for confserv.conf in the current directory unless -c FILE is given",
         ),
         Error::NoPassword { .. } => {
