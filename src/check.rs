@@ -105,9 +105,18 @@ pub(crate) fn edited(
     second_opinion(old, new, layout)
 }
 
-/// rust-ini's view: every entry but the intended ones is the same before and after.
+/// Entries as rust-ini reads them, less the intended ones; `None` where it
+/// cannot read the text at all.
+type IniEntries = Vec<(Option<String>, String, String)>;
+
+/// rust-ini's view: every entry but the intended ones is the same before and
+/// after the edit. rust-ini is a second, independent reader, but not a
+/// Genesys one: it cannot read bytes that are not UTF-8, and it joins lines
+/// that confpass and Configuration Server read apart (after a value ending in
+/// `\`, or an indented comment). Its opinion counts only where it reads the
+/// original exactly as confpass does.
 fn second_opinion(old: &ConfigFile, new: &[u8], layout: &Layout) -> Result<()> {
-    fn entries(bytes: &[u8], layout: &Layout) -> Option<Vec<(Option<String>, String, String)>> {
+    fn entries(bytes: &[u8], layout: &Layout) -> Option<IniEntries> {
         let text = std::str::from_utf8(bytes).ok()?;
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let opt = ini::ParseOption {
@@ -126,18 +135,26 @@ fn second_opinion(old: &ConfigFile, new: &[u8], layout: &Layout) -> Result<()> {
         }
         Some(out)
     }
-    // rust-ini cannot read every file confpass can (bytes that are not
-    // UTF-8, for one); where it cannot read the original it has no opinion.
-    // rust-ini keeps its own copies of every value, which nothing would wipe:
-    // show it the original with the password value blanked out.
+    // confpass's own reading of the original, in rust-ini's terms.
+    let own: Option<IniEntries> = old
+        .entries()
+        .into_iter()
+        .filter(|(s, o, _)| !intended(layout, s, o))
+        .map(|(s, o, v)| {
+            let text = |b: &[u8]| std::str::from_utf8(b).ok().map(str::to_owned);
+            let section = if s.is_empty() { None } else { Some(text(s)?) };
+            Some((section, text(o)?, text(v)?))
+        })
+        .collect();
     let mut redact = old.editor();
     redact.set(layout.password, "");
     let redacted = Zeroizing::new(redact.finish());
-    let Some(before) = entries(&redacted, layout) else {
+    let before = entries(&redacted, layout);
+    if before.is_none() || before != own {
         return Ok(());
-    };
+    }
     match entries(new, layout) {
-        Some(after) if after == before => Ok(()),
+        Some(after) if Some(&after) == before.as_ref() => Ok(()),
         _ => Err(fail(
             old,
             "rust-ini reads other options differently after the edit",
