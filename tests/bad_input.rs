@@ -1460,3 +1460,23 @@ fn fail_no_p() {
         )
     );
 }
+
+// ======================= bytes that are not text =======================
+
+#[test]
+fn fail_password_value_not_utf8() {
+    // Latin-1 "é" in the password: refused clearly, never re-encoded.
+    let mut bytes = conf("false", "Zq9-caf").into_bytes();
+    let at = bytes.windows(7).position(|w| w == b"Zq9-caf").unwrap() + 7;
+    bytes.insert(at, 0xE9);
+    let s = Scratch::with_config(&bytes);
+    s.install_keys("test");
+    let err = fail(&s, &["-p"], 3);
+    assert_eq!(
+        err,
+        "confpass: error: configuration file confserv.conf, section [dbserver], option `password`: is not valid UTF-8: save the file as UTF-8 (`encoding = utf-8`)\n"
+    );
+    let e = startup_err(&s);
+    assert!(matches!(e, Error::BadValue { .. }), "{e:?}");
+    assert_eq!(e.category(), Category::Config);
+}

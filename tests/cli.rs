@@ -1026,3 +1026,42 @@ fn no_arguments_is_a_usage_error_with_exit_2() {
         "a run with no arguments changed files"
     );
 }
+
+// ------------------------------------------------ bytes that are not text
+
+#[test]
+fn nul_bytes_and_non_utf8_bytes_elsewhere_are_kept_byte_for_byte() {
+    let original: &[u8] = b"[log]\nbanner = caf\xe9 \x00 end\n\xff\xfe raw line = \x01\n[confserv]\nserver = dbserver\nencryption = false\n[dbserver]\npassword = S3cret!pass\n";
+    let s = Scratch::with_config(original);
+    s.install_keys("test");
+    let out = s.confpass().arg("-p").output().unwrap();
+    assert_exit(&out, 0);
+    let after = s.read("confserv.conf");
+    let value = password_value(&after);
+    let expected = [
+        &original
+            [..original.len() - "encryption = false\n[dbserver]\npassword = S3cret!pass\n".len()],
+        b"encryption = true\n[dbserver]\npassword = ",
+        value.as_bytes(),
+        b"\n",
+    ]
+    .concat();
+    assert_eq!(after, expected);
+    assert_eq!(startup_password(&s.path("confserv.conf")), SAMPLE_PASSWORD);
+}
+
+#[test]
+fn the_owner_of_a_file_root_edits_is_kept() {
+    let s = Scratch::sample();
+    s.install_keys("test");
+    std::os::unix::fs::chown(s.path("confserv.conf"), Some(65534), Some(65534)).unwrap();
+    set_mode(&s.path("confserv.conf"), 0o640);
+    let out = s.confpass().arg("-p").output().unwrap();
+    assert_exit(&out, 0);
+    let meta = fs::metadata(s.path("confserv.conf")).unwrap();
+    // Sessions and CI run as root, which may give a file away: chown above
+    // needs it too.
+    assert_eq!((meta.uid(), meta.gid()), (65534, 65534), "owner kept");
+    assert_eq!(meta.permissions().mode() & 0o7777, 0o640);
+    assert_eq!(startup_password(&s.path("confserv.conf")), SAMPLE_PASSWORD);
+}
