@@ -140,6 +140,9 @@ fn classify(bytes: &[u8], text: Range<usize>) -> Kind {
 
 /// Compares two names the way Configuration Server does: without regard to case.
 pub fn names_match(a: &[u8], b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        return a.eq_ignore_ascii_case(b.as_bytes());
+    }
     match std::str::from_utf8(a) {
         Ok(a) => a == b || a.to_lowercase() == b.to_lowercase(),
         Err(_) => false,

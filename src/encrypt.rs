@@ -17,35 +17,25 @@ use crate::confserv::{self, Layout, Stored};
 use crate::error::{Error, PasswordOrigin, Result};
 use crate::fault;
 use crate::fsutil::{LockedFile, parent_dir};
-use crate::keys::{self, DecryptionKey, EncryptionKey, KeyId};
-use crate::value::{EncryptedValue, check_password, check_password_for_bits};
-
-/// Where the key files are.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeyFiles {
-    /// `enc.pem` and `dec.pem` in the configuration file's directory.
-    Default,
-    /// The public (ENC) and private (DEC) key files named by `-keys ENC DEC`.
-    Explicit {
-        /// The public key file.
-        enc: PathBuf,
-        /// The private key file.
-        dec: PathBuf,
-    },
-}
+use crate::keyfiles::{Created, KeyFiles, key_paths, normalize, settle_keys, verify_stored};
+use crate::keys::{self, KeyId};
+use crate::value::EncryptedValue;
 
 /// A password prompt, called only when the file holds no password to encrypt.
 pub type Prompt<'a> = Box<dyn FnMut() -> Result<SecretString> + 'a>;
 
 /// What `-p` is asked to do. Build it with [`Request::new`] and the setters.
+///
+/// [`crate::rotate_keys`] takes the same request; it uses no password.
 pub struct Request<'a> {
-    config: PathBuf,
-    server_section: String,
-    db_section: Option<String>,
-    password: Option<(SecretString, PasswordOrigin)>,
-    keys: KeyFiles,
-    bits: usize,
-    prompt: Option<Prompt<'a>>,
+    pub(crate) config: PathBuf,
+    pub(crate) server_section: String,
+    pub(crate) db_section: Option<String>,
+    pub(crate) password: Option<(SecretString, PasswordOrigin)>,
+    pub(crate) keys: KeyFiles,
+    pub(crate) bits: usize,
+    pub(crate) prompt: Option<Prompt<'a>>,
+    pub(crate) dry_run: bool,
 }
 
 impl<'a> Request<'a> {
@@ -62,7 +52,15 @@ impl<'a> Request<'a> {
             keys: KeyFiles::Default,
             bits: keys::DEFAULT_BITS,
             prompt: None,
+            dry_run: false,
         }
+    }
+
+    /// Work out and check everything, but write nothing: the [`Outcome`]
+    /// then carries a [`Preview`] of the change.
+    pub fn dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
+        self
     }
 
     /// The server section's name.
@@ -117,18 +115,70 @@ pub struct Outcome {
     pub key_id: KeyId,
     /// Whether the file was rewritten.
     pub changed: bool,
-    /// Key files this run created.
+    /// Key files this run created (or, in a dry run, would create).
     pub created: Vec<PathBuf>,
+    /// What was done.
+    pub action: Action,
+    /// In a dry run, the file before and after, any plain password masked.
+    pub preview: Option<Preview>,
 }
 
-/// The key material a run works with.
-struct Keys {
-    enc: EncryptionKey,
-    dec: Option<DecryptionKey>,
-    /// Whether this run must write the private key file (it is new).
-    write_dec: bool,
-    /// Whether this run must write the public key file (new or derived).
-    write_enc: bool,
+/// What an operation did to the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Action {
+    /// The password was encrypted (or re-encrypted with a new password).
+    Encrypted,
+    /// Nothing needed doing.
+    Unchanged,
+    /// A new key pair was made and the password re-encrypted under it.
+    Rotated,
+    /// A rotation that had been interrupted after its commit was finished.
+    RotationCompleted,
+}
+
+impl Action {
+    /// The action's name in JSON output and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Encrypted => "encrypted",
+            Action::Unchanged => "unchanged",
+            Action::Rotated => "rotated",
+            Action::RotationCompleted => "rotation-completed",
+        }
+    }
+}
+
+/// The file as it is and as it would be, for a dry run. A plain password in
+/// `before` is shown as `********`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Preview {
+    /// The current content, any plain password masked.
+    pub before: Vec<u8>,
+    /// The content the operation would write.
+    pub after: Vec<u8>,
+}
+
+impl std::fmt::Debug for Preview {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Preview({} -> {} bytes)",
+            self.before.len(),
+            self.after.len()
+        )
+    }
+}
+
+/// The file's content with a plain password value replaced by `********`.
+pub(crate) fn masked(file: &ConfigFile, layout: &Layout, stored: &Stored<'_>) -> Vec<u8> {
+    let mut ed = file.editor();
+    if let Stored::Plain(p) = stored
+        && !p.is_empty()
+    {
+        ed.set(layout.password, "********");
+    }
+    ed.finish()
 }
 
 /// Runs `-p`: see the module documentation.
@@ -145,20 +195,22 @@ pub fn encrypt_file(mut req: Request<'_>) -> Result<Outcome> {
     for path in [locked.target(), &enc_path, &dec_path] {
         crate::fsutil::remove_stale_temps(path);
     }
-    let outcome = |key_id, changed, created| Outcome {
+    let outcome = |key_id, action, created, preview| Outcome {
         file: req.config.clone(),
         server_section: layout.server_name.clone(),
         db_section: layout.db_name.clone(),
         key_id,
-        changed,
+        changed: action != Action::Unchanged,
         created,
+        action,
+        preview,
     };
 
     let (password, origin) = match (req.password.take(), &stored) {
         (Some(given), _) => given,
         (None, Stored::Encrypted(value)) => {
             verify_stored(&file, &layout, value, &enc_path, &dec_path)?;
-            return Ok(outcome(value.key_id(), false, Vec::new()));
+            return Ok(outcome(value.key_id(), Action::Unchanged, Vec::new(), None));
         }
         (None, Stored::Plain("")) => match req.prompt.as_mut() {
             Some(prompt) => (prompt()?, PasswordOrigin::Prompt),
@@ -184,7 +236,7 @@ pub fn encrypt_file(mut req: Request<'_>) -> Result<Outcome> {
         && let Ok(current) = crate::startup::decrypt_in(&file, &layout, value, dec, &dec_path)
         && current.expose_secret() == password.expose_secret()
     {
-        return Ok(outcome(value.key_id(), false, Vec::new()));
+        return Ok(outcome(value.key_id(), Action::Unchanged, Vec::new(), None));
     }
 
     let value = EncryptedValue::encrypt(&keys.enc, &password)?;
@@ -198,6 +250,24 @@ pub fn encrypt_file(mut req: Request<'_>) -> Result<Outcome> {
         &keys.enc,
         decrypt,
     )?;
+
+    if req.dry_run {
+        let would_create = [(keys.write_dec, &dec_path), (keys.write_enc, &enc_path)]
+            .into_iter()
+            .filter(|(write, _)| *write)
+            .map(|(_, path)| path.clone())
+            .collect();
+        let preview = Preview {
+            before: masked(&file, &layout, &stored),
+            after: new_bytes,
+        };
+        return Ok(outcome(
+            value.key_id(),
+            Action::Encrypted,
+            would_create,
+            Some(preview),
+        ));
+    }
 
     let mut created = Created::default();
     if keys.write_dec {
@@ -215,61 +285,17 @@ pub fn encrypt_file(mut req: Request<'_>) -> Result<Outcome> {
         fault::pause_point("enc-written");
     }
     locked.replace(&new_bytes)?;
-    Ok(outcome(value.key_id(), true, created.keep()))
-}
-
-/// Checks an encrypted value that `-p` is about to leave as it is against the
-/// key files at hand: with the private key, it must decrypt; with the public
-/// key alone, it must name that key and have its length. With no key file
-/// here there is nothing to check it against.
-fn verify_stored(
-    file: &ConfigFile,
-    layout: &Layout,
-    value: &EncryptedValue,
-    enc_path: &Path,
-    dec_path: &Path,
-) -> Result<()> {
-    let exists = |p: &Path| {
-        p.try_exists().map_err(|e| Error::KeyRead {
-            path: p.to_path_buf(),
-            source: e,
-        })
-    };
-    if exists(dec_path)? {
-        let dec = DecryptionKey::load(dec_path)?;
-        return crate::startup::decrypt_in(file, layout, value, &dec, dec_path).map(drop);
-    }
-    if !exists(enc_path)? {
-        return Ok(());
-    }
-    let enc = EncryptionKey::load(enc_path)?;
-    if value.key_id() != enc.id() {
-        return Err(Error::WrongKey {
-            path: file.path().to_path_buf(),
-            section: layout.db_name.clone(),
-            value_id: value.key_id(),
-            key: enc_path.to_path_buf(),
-            key_id: enc.id(),
-        });
-    }
-    if value.ciphertext().len() != enc.bits() / 8 {
-        return Err(Error::MalformedValue {
-            path: file.path().to_path_buf(),
-            section: layout.db_name.clone(),
-            reason: format!(
-                "the ciphertext is {} bytes, but key id {} makes {}-byte ciphertexts (the value is truncated or altered)",
-                value.ciphertext().len(),
-                enc.id(),
-                enc.bits() / 8
-            ),
-        });
-    }
-    Ok(())
+    Ok(outcome(
+        value.key_id(),
+        Action::Encrypted,
+        created.keep(),
+        None,
+    ))
 }
 
 /// A problem with the password that came from the file is a problem of the
 /// file: name it, its section and option.
-fn in_file(e: Error, file: &ConfigFile, layout: &Layout) -> Error {
+pub(crate) fn in_file(e: Error, file: &ConfigFile, layout: &Layout) -> Error {
     let reason = match &e {
         Error::PasswordTooLong {
             origin: PasswordOrigin::File,
@@ -289,117 +315,6 @@ fn in_file(e: Error, file: &ConfigFile, layout: &Layout) -> Error {
         option: confserv::PASSWORD_OPTION.into(),
         reason,
     }
-}
-
-/// Key files created by this run; removed again on drop unless kept.
-#[derive(Default)]
-struct Created(Vec<PathBuf>);
-
-impl Created {
-    fn keep(mut self) -> Vec<PathBuf> {
-        std::mem::take(&mut self.0)
-    }
-}
-
-impl Drop for Created {
-    fn drop(&mut self) {
-        for path in &self.0 {
-            let _ = std::fs::remove_file(path);
-        }
-    }
-}
-
-/// The key files this run uses: `-keys ENC DEC`, or the defaults beside the
-/// file, which must agree with a `decryption-key` option already there.
-fn key_paths(file: &ConfigFile, layout: &Layout, keys: &KeyFiles) -> Result<(PathBuf, PathBuf)> {
-    match keys {
-        KeyFiles::Explicit { enc, dec } => Ok((enc.clone(), dec.clone())),
-        KeyFiles::Default => {
-            let (enc, dec) = keys::default_paths(parent_dir(file.path()));
-            if layout.decryption_key.is_some() {
-                let configured = layout.decryption_key_path(file)?;
-                if normalize(&configured) != normalize(&dec) {
-                    return Err(Error::BadValue {
-                        path: file.path().to_path_buf(),
-                        section: layout.server_name.clone(),
-                        option: confserv::DECRYPTION_KEY_OPTION.into(),
-                        reason: format!(
-                            "points to {}, but this run uses the default key files beside the configuration file: name the keys with -keys ENC {}, or remove the option",
-                            configured.display(),
-                            configured.display()
-                        ),
-                    });
-                }
-            }
-            Ok((enc, dec))
-        }
-    }
-}
-
-/// The key policy: both files → load and check the pair; ENC only → encrypt
-/// with it; DEC only → derive ENC; neither → generate. The password is
-/// checked against the key size before anything is generated.
-fn settle_keys(
-    enc_path: &Path,
-    dec_path: &Path,
-    bits: usize,
-    password: &SecretString,
-    origin: PasswordOrigin,
-) -> Result<Keys> {
-    let exists = |p: &Path| {
-        p.try_exists().map_err(|e| Error::KeyRead {
-            path: p.to_path_buf(),
-            source: e,
-        })
-    };
-    let keys = match (exists(enc_path)?, exists(dec_path)?) {
-        (true, true) => {
-            let dec = DecryptionKey::load(dec_path)?;
-            let enc = EncryptionKey::load(enc_path)?;
-            if enc.id() != dec.id() {
-                return Err(Error::KeyMismatch {
-                    enc: enc_path.to_path_buf(),
-                    enc_id: enc.id(),
-                    dec: dec_path.to_path_buf(),
-                    dec_id: dec.id(),
-                });
-            }
-            Keys {
-                enc,
-                dec: Some(dec),
-                write_dec: false,
-                write_enc: false,
-            }
-        }
-        (true, false) => Keys {
-            enc: EncryptionKey::load(enc_path)?,
-            dec: None,
-            write_dec: false,
-            write_enc: false,
-        },
-        (false, true) => {
-            let dec = DecryptionKey::load(dec_path)?;
-            Keys {
-                enc: dec.public().clone(),
-                dec: Some(dec),
-                write_dec: false,
-                write_enc: true,
-            }
-        }
-        (false, false) => {
-            check_password_for_bits(password.expose_secret(), origin, bits)?;
-            let dec = DecryptionKey::generate(bits)?;
-            fault::pause_point("keys-generated");
-            Keys {
-                enc: dec.public().clone(),
-                dec: Some(dec),
-                write_dec: true,
-                write_enc: true,
-            }
-        }
-    };
-    check_password(password.expose_secret(), origin, &keys.enc)?;
-    Ok(keys)
 }
 
 /// The new file: the encrypted value, `encryption = true`, and
@@ -435,15 +350,6 @@ fn edit(
         }
     }
     Ok(ed.finish())
-}
-
-/// A path made absolute with its directory's symlinks resolved, for comparing.
-fn normalize(path: &Path) -> PathBuf {
-    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    match (abs.parent().map(std::fs::canonicalize), abs.file_name()) {
-        (Some(Ok(dir)), Some(name)) => dir.join(name),
-        _ => abs,
-    }
 }
 
 /// The absolute path to write as `decryption-key`, so the server finds the

@@ -15,6 +15,16 @@ pub const STEPS: [&str; 5] = [
     "renamed",
 ];
 
+/// The steps of a rotation at which a test can stop the process, in order.
+pub const ROTATION_STEPS: [&str; 6] = [
+    "rotate-staged-dec",
+    "rotate-staged-enc",
+    "temp-written",
+    "renamed",
+    "rotate-promoted-dec",
+    "rotate-promoted-enc",
+];
+
 /// Pauses here for good if the test environment asks for `step`.
 #[cfg(debug_assertions)]
 pub(crate) fn pause_point(step: &str) {

@@ -39,17 +39,21 @@ mod error;
 #[doc(hidden)]
 pub mod fault;
 mod fsutil;
+pub mod keyfiles;
 pub mod keys;
+mod rotate;
 mod startup;
 pub mod value;
 
 pub use config::ConfigFile;
-pub use encrypt::{KeyFiles, Outcome, Prompt, Request, encrypt_file};
+pub use encrypt::{Action, Outcome, Preview, Prompt, Request, encrypt_file};
 pub use error::{Category, Error, PasswordOrigin, Result};
 pub use fsutil::LockedFile;
+pub use keyfiles::KeyFiles;
 pub use keys::{DecryptionKey, EncryptionKey, KeyId};
+pub use rotate::rotate_keys;
 pub use secrecy::{ExposeSecret, SecretString};
-pub use startup::database_password;
+pub use startup::{Report, State, check, database_password, server_key_path};
 pub use value::EncryptedValue;
 
 /// The README's examples, compiled and run as doctests.

@@ -5,24 +5,31 @@
 //! when `encryption = true`. It never prints and never panics; every failure
 //! is an [`Error`] naming the file, section, option or key file concerned.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use secrecy::SecretString;
 
 use crate::config::ConfigFile;
 use crate::confserv::{Layout, Stored};
 use crate::error::{Error, Result};
-use crate::keys::DecryptionKey;
+use crate::keyfiles::decryption_key_for;
+use crate::keys::{DecryptionKey, KeyId};
 use crate::value::EncryptedValue;
+
+/// The environment variable that overrides where the start-up call reads the
+/// decryption key (containers mount secrets elsewhere).
+pub const DECRYPTION_KEY_ENV: &str = "CONFPASS_DECRYPTION_KEY";
 
 /// Returns the Configuration Database password from the configuration file
 /// at `config`, whose server section is `server_section` (`"confserv"` unless
 /// the server application is named otherwise).
 ///
 /// With `encryption = true` the stored value is decrypted with the private
-/// key named by `decryption-key`, else `dec.pem` beside the file; otherwise the
-/// plain value is returned. The key file must not be readable by group or
-/// others.
+/// key named by the environment variable `CONFPASS_DECRYPTION_KEY` when it is
+/// set, else by the `decryption-key` option, else `dec.pem` beside the file;
+/// during a key rotation the staged `dec.<key id>.pem` beside that file serves
+/// a value already re-encrypted. Otherwise the plain value is returned. The
+/// key file must not be readable by group or others.
 ///
 /// # Errors
 /// Any configuration, key or decryption problem, as an [`Error`] whose message
@@ -39,11 +46,115 @@ pub fn database_password(config: impl AsRef<Path>, server_section: &str) -> Resu
         }),
         Stored::Plain(p) => Ok(SecretString::from(p.to_owned())),
         Stored::Encrypted(value) => {
-            let key_path = layout.decryption_key_path(&file)?;
-            let key = DecryptionKey::load(&key_path)?;
-            decrypt_in(&file, &layout, &value, &key, &key_path)
+            let (key, from) =
+                decryption_key_for(&server_key_path(&file, &layout)?, value.key_id())?;
+            decrypt_in(&file, &layout, &value, &key, &from)
         }
     }
+}
+
+/// Where the server reads its private key: `CONFPASS_DECRYPTION_KEY` if set
+/// and not empty, else the `decryption-key` option, else `dec.pem` beside the file.
+///
+/// # Errors
+/// [`Error::BadValue`] for an unusable `decryption-key` option.
+pub fn server_key_path(file: &ConfigFile, layout: &Layout) -> Result<PathBuf> {
+    match std::env::var_os(DECRYPTION_KEY_ENV) {
+        Some(p) if !p.is_empty() => Ok(PathBuf::from(p)),
+        _ => layout.decryption_key_path(file),
+    }
+}
+
+/// What `--check` finds: the state of the stored password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum State {
+    /// The password is stored in plain text (`encryption = false`).
+    Plain,
+    /// Encrypted, and it decrypts with the key the server would use.
+    Decryptable {
+        /// The key id.
+        key_id: KeyId,
+        /// The key file that decrypts it.
+        key: PathBuf,
+    },
+    /// Encrypted for another key than the one the server would use.
+    OtherKey {
+        /// The key id named in the value.
+        value_id: KeyId,
+        /// The key id of the key at hand.
+        key_id: KeyId,
+        /// The key file at hand.
+        key: PathBuf,
+    },
+    /// Encrypted, but malformed or undecryptable: the message says which.
+    Corrupt {
+        /// What is wrong (never the password).
+        reason: String,
+    },
+}
+
+/// The report of `--check`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Report {
+    /// The configuration file.
+    pub file: PathBuf,
+    /// The server section, as spelled in the file.
+    pub server_section: String,
+    /// The database section, as spelled in the file.
+    pub db_section: String,
+    /// What was found.
+    pub state: State,
+}
+
+/// Checks, as the server would at start-up, whether the stored password
+/// decrypts with the key at hand. Never returns the password.
+///
+/// # Errors
+/// Problems that stop the check itself: the file, its sections, the
+/// `encryption` flag disagreeing with the value, or the key file (missing,
+/// unreadable, unprotected, not a key).
+pub fn check(config: impl AsRef<Path>, server_section: &str) -> Result<Report> {
+    let file = ConfigFile::read(config.as_ref())?;
+    let layout = Layout::locate(&file, server_section, None)?;
+    let state = match layout.stored(&file) {
+        Ok(Stored::Plain(_)) => State::Plain,
+        Err(Error::MalformedValue { reason, .. }) => State::Corrupt { reason },
+        Err(e) => return Err(e),
+        Ok(Stored::Encrypted(value)) => {
+            let (key, from) =
+                decryption_key_for(&server_key_path(&file, &layout)?, value.key_id())?;
+            match decrypt_in(&file, &layout, &value, &key, &from) {
+                Ok(_) => State::Decryptable {
+                    key_id: key.id(),
+                    key: from,
+                },
+                Err(Error::WrongKey {
+                    value_id,
+                    key_id,
+                    key,
+                    ..
+                }) => State::OtherKey {
+                    value_id,
+                    key_id,
+                    key,
+                },
+                Err(e @ (Error::DecryptFailed { .. } | Error::MalformedValue { .. })) => {
+                    State::Corrupt {
+                        reason: e.to_string(),
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    Ok(Report {
+        file: config.as_ref().to_path_buf(),
+        server_section: layout.server_name.clone(),
+        db_section: layout.db_name.clone(),
+        state,
+    })
 }
 
 /// Decrypts a stored value, turning the low-level errors into ones that name

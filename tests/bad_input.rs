@@ -1445,7 +1445,7 @@ fn fail_no_p() {
     assert_eq!(
         err,
         format!(
-            "confpass: error: nothing to do: give -p to encrypt the password (see --help)\n{USAGE_HINT}"
+            "confpass: error: nothing to do: give -p to encrypt the password, or --check, --rotate-keys, --reveal (see --help)\n{USAGE_HINT}"
         )
     );
     let err = fail(
@@ -1456,7 +1456,7 @@ fn fail_no_p() {
     assert_eq!(
         err,
         format!(
-            "confpass: error: nothing to do: give -p to encrypt the password (see --help)\n{USAGE_HINT}"
+            "confpass: error: nothing to do: give -p to encrypt the password, or --check, --rotate-keys, --reveal (see --help)\n{USAGE_HINT}"
         )
     );
 }

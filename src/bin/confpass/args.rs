@@ -3,8 +3,9 @@
 //! Configuration Server spells its long options with one dash (`-keys`), so
 //! [`normalize`] first rewrites those spellings to the two-dash form clap
 //! parses. [`Flags`] is what clap reads; [`Plan::from_flags`] checks what
-//! clap cannot (`-keys` with one path, two password sources at once) and
-//! settles the defaults.
+//! clap cannot (one mode at a time, `-keys` with one path, two password
+//! sources at once, options that do not go with the mode) and settles the
+//! defaults.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -18,11 +19,14 @@ const EXAMPLES: &str = "\
 Examples:
   confpass -p                          encrypt the password in ./confserv.conf, making enc.pem/dec.pem
   confpass -p -c /opt/cs/confserv.conf -s confserv_main
-  printf '%s\\n' \"$NEW\" | confpass -p --password-stdin     rotate the password (never on argv)
+  printf '%s\\n' \"$NEW\" | confpass -p --password-stdin --json     rotate the password (never on argv)
   confpass -p -keys /etc/cs/enc.pem /etc/cs/dec.pem      use (or create) keys elsewhere
+  confpass --check                     does the stored password decrypt with the server's key?
+  confpass --rotate-keys --dry-run     show what a key rotation would change
 
 Exit codes: 0 done or nothing to do, 1 internal error, 2 usage, 3 configuration file,
-4 key file, 5 decryption failed, 6 input/output.";
+4 key file, 5 decryption failed, 6 input/output; --check: 0 decryptable, 10 plain,
+11 encrypted for another key, 12 corrupt.";
 
 /// The flags as clap reads them.
 #[derive(Debug, Parser)]
@@ -37,6 +41,18 @@ pub struct Flags {
     /// Encrypt the password in place. DBSECTION defaults to the server section's `server` option.
     #[arg(short = 'p', num_args = 0..=2, value_names = ["DBSECTION", "PASSWORD"])]
     p: Option<Vec<String>>,
+
+    /// Check that the stored password decrypts with the key the server would use (never prints it).
+    #[arg(long)]
+    check: bool,
+
+    /// Make a new key pair, re-encrypt the password under it, and retire the old pair.
+    #[arg(long)]
+    rotate_keys: bool,
+
+    /// Print the plain password to stdout (for migration). Only ever when asked by this name.
+    #[arg(long)]
+    reveal: bool,
 
     /// The configuration file [default: confserv.conf (confserv.cfg on Windows) in the current directory]
     #[arg(short = 'c', value_name = "FILE")]
@@ -58,6 +74,14 @@ pub struct Flags {
     #[arg(long, value_name = "N", default_value_t = DEFAULT_BITS)]
     bits: usize,
 
+    /// With -p or --rotate-keys: show the change as a diff (passwords masked) and write nothing.
+    #[arg(long)]
+    dry_run: bool,
+
+    /// Print one JSON object on stdout instead of the summary line.
+    #[arg(long)]
+    json: bool,
+
     /// Print the version (also -V).
     #[arg(short = 'v', visible_short_alias = 'V', long = "version", action = ArgAction::Version)]
     version: Option<bool>,
@@ -73,8 +97,18 @@ pub enum PasswordSource {
     FileOrPrompt,
 }
 
+/// What to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Encrypt,
+    Check,
+    RotateKeys,
+    Reveal,
+}
+
 /// A checked request.
 pub struct Plan {
+    pub mode: Mode,
     pub config: PathBuf,
     /// Whether `-c` named the file (else the default name was assumed).
     pub config_given: bool,
@@ -83,6 +117,8 @@ pub struct Plan {
     pub password: PasswordSource,
     pub keys: KeyFiles,
     pub bits: usize,
+    pub dry_run: bool,
+    pub json: bool,
 }
 
 /// Rewrites Configuration Server's one-dash long options to clap's form.
@@ -104,8 +140,21 @@ impl Plan {
     /// # Errors
     /// A usage message for what clap's grammar lets through.
     pub fn from_flags(flags: Flags) -> Result<Plan, String> {
-        let Some(mut p) = flags.p else {
-            return Err("nothing to do: give -p to encrypt the password (see --help)".into());
+        let modes = [
+            (flags.p.is_some(), Mode::Encrypt),
+            (flags.check, Mode::Check),
+            (flags.rotate_keys, Mode::RotateKeys),
+            (flags.reveal, Mode::Reveal),
+        ];
+        let chosen: Vec<Mode> = modes
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, m)| *m)
+            .collect();
+        let mode = match chosen.as_slice() {
+            [] => return Err("nothing to do: give -p to encrypt the password, or --check, --rotate-keys, --reveal (see --help)".into()),
+            [mode] => *mode,
+            _ => return Err("give one of -p, --check, --rotate-keys and --reveal at a time".into()),
         };
         let keys = match flags.keys.as_deref() {
             None | Some([]) => KeyFiles::Default,
@@ -117,6 +166,7 @@ impl Plan {
                 return Err("-keys takes two paths, ENC then DEC (or none, for enc.pem and dec.pem beside the configuration file)".into());
             }
         };
+        let mut p = flags.p.unwrap_or_default();
         let password_arg = if p.len() == 2 { p.pop() } else { None };
         let password = match (password_arg, flags.password_stdin) {
             (Some(_), true) => {
@@ -126,7 +176,21 @@ impl Plan {
             (None, true) => PasswordSource::Stdin,
             (None, false) => PasswordSource::FileOrPrompt,
         };
+        let writes = matches!(mode, Mode::Encrypt | Mode::RotateKeys);
+        if flags.password_stdin && mode != Mode::Encrypt {
+            return Err("--password-stdin goes with -p only".into());
+        }
+        if flags.dry_run && !writes {
+            return Err("--dry-run goes with -p or --rotate-keys".into());
+        }
+        if flags.keys.is_some() && !writes {
+            return Err("-keys goes with -p or --rotate-keys; --check and --reveal use the key the server would use (decryption-key, or CONFPASS_DECRYPTION_KEY)".into());
+        }
+        if flags.json && mode == Mode::Reveal {
+            return Err("--reveal prints the password alone; it has no --json form".into());
+        }
         Ok(Plan {
+            mode,
             config_given: flags.config.is_some(),
             config: flags
                 .config
@@ -138,6 +202,8 @@ impl Plan {
             password,
             keys,
             bits: flags.bits,
+            dry_run: flags.dry_run,
+            json: flags.json,
         })
     }
 }

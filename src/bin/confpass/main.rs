@@ -1,35 +1,25 @@
-//! The `confpass` command: Configuration Server's `-p` and `-keys` modes.
+//! The `confpass` command: Configuration Server's `-p` and `-keys` modes,
+//! and the automation modes `--check`, `--rotate-keys` and `--reveal`.
 //!
 //! A thin shell over the library: it parses the command line ([`args`]),
-//! gathers the password (argument, standard input, or a prompt), calls
-//! [`confpass::encrypt_file`], and turns the outcome into one line on stdout,
-//! or an error into one line (plus a hint where one helps) on stderr and an
-//! exit code by [`confpass::Category`].
+//! gathers the password (argument, standard input, or a prompt), calls the
+//! library, and prints through [`output`]: one line or one JSON object on
+//! stdout, an error as one line (plus a hint where one helps) on stderr, and
+//! an exit code by [`confpass::Category`].
 
 #![forbid(unsafe_code)]
 
 mod args;
+mod output;
 
 use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
 
 use clap::Parser;
-use confpass::{Category, Error, Outcome, PasswordOrigin, Request, SecretString};
+use confpass::{Category, Error, ExposeSecret, PasswordOrigin, Request, SecretString};
 use zeroize::Zeroizing;
 
-use args::{Flags, PasswordSource, Plan};
-
-/// Exit codes, one per [`Category`] (README.md lists them).
-fn exit_code(category: Category) -> u8 {
-    match category {
-        Category::Usage => 2,
-        Category::Config => 3,
-        Category::Key => 4,
-        Category::Decrypt => 5,
-        Category::Io => 6,
-        _ => 1,
-    }
-}
+use args::{Flags, Mode, PasswordSource, Plan};
 
 fn main() -> ExitCode {
     let flags = Flags::parse_from(args::normalize(std::env::args_os()));
@@ -38,48 +28,79 @@ fn main() -> ExitCode {
         Err(message) => {
             eprintln!("confpass: error: {message}");
             eprintln!("hint: run `confpass --help` for the usage");
-            return ExitCode::from(exit_code(Category::Usage));
+            return ExitCode::from(output::exit_code(Category::Usage));
         }
     };
-    let config_given = plan.config_given;
+    let (json, config_given) = (plan.json, plan.config_given);
     match run(plan) {
-        Ok(outcome) => {
-            println!("{}", summary(&outcome));
-            ExitCode::SUCCESS
+        Ok((text, code)) => {
+            println!("{}", text.as_str());
+            ExitCode::from(code)
         }
         Err(e) => {
+            if json {
+                println!("{}", output::error_json(&e));
+            }
             eprintln!("confpass: error: {e}");
             if let Some(hint) = hint(&e, config_given) {
                 eprintln!("hint: {hint}");
             }
-            ExitCode::from(exit_code(e.category()))
+            ExitCode::from(output::exit_code(e.category()))
         }
     }
 }
 
-fn run(plan: Plan) -> Result<Outcome, Error> {
-    let mut req = Request::new(&plan.config)
-        .server_section(&plan.section)
-        .keys(plan.keys)
-        .bits(plan.bits);
-    if let Some(db) = &plan.db_section {
-        req = req.db_section(db);
+/// Runs the plan; returns what to print on stdout and the exit code.
+fn run(plan: Plan) -> Result<(Zeroizing<String>, u8), Error> {
+    match plan.mode {
+        Mode::Check => {
+            let report = confpass::check(&plan.config, &plan.section)?;
+            Ok((
+                Zeroizing::new(output::report(&report, plan.json)),
+                output::check_code(&report.state),
+            ))
+        }
+        Mode::Reveal => {
+            let password = confpass::database_password(&plan.config, &plan.section)?;
+            eprintln!(
+                "confpass: warning: printing the database password in plain text, as asked by --reveal"
+            );
+            Ok((Zeroizing::new(password.expose_secret().to_owned()), 0))
+        }
+        Mode::Encrypt | Mode::RotateKeys => {
+            let mut req = Request::new(&plan.config)
+                .server_section(&plan.section)
+                .keys(plan.keys)
+                .bits(plan.bits)
+                .dry_run(plan.dry_run);
+            if let Some(db) = &plan.db_section {
+                req = req.db_section(db);
+            }
+            let outcome = if plan.mode == Mode::RotateKeys {
+                confpass::rotate_keys(req)?
+            } else {
+                confpass::encrypt_file(with_password(req, plan.password)?)?
+            };
+            Ok((Zeroizing::new(output::outcome(&outcome, plan.json)), 0))
+        }
     }
-    match plan.password {
+}
+
+/// Adds the password source of the plan to a `-p` request.
+fn with_password(req: Request<'_>, source: PasswordSource) -> Result<Request<'_>, Error> {
+    Ok(match source {
         PasswordSource::Argument(pw) => {
             eprintln!(
                 "confpass: warning: a password on the command line can be read by other users of this machine (ps, /proc); prefer --password-stdin"
             );
-            req = req.password(pw, PasswordOrigin::CommandLine);
+            req.password(pw, PasswordOrigin::CommandLine)
         }
-        PasswordSource::Stdin => req = req.password(read_stdin()?, PasswordOrigin::Stdin),
-        PasswordSource::FileOrPrompt => {
-            if std::io::stdin().is_terminal() {
-                req = req.prompt(Box::new(prompt));
-            }
+        PasswordSource::Stdin => req.password(read_stdin()?, PasswordOrigin::Stdin),
+        PasswordSource::FileOrPrompt if std::io::stdin().is_terminal() => {
+            req.prompt(Box::new(prompt))
         }
-    }
-    confpass::encrypt_file(req)
+        PasswordSource::FileOrPrompt => req,
+    })
 }
 
 /// One line from standard input, its line end stripped.
@@ -118,25 +139,6 @@ fn prompt() -> Result<SecretString, Error> {
         return Err(Error::PasswordsDiffer);
     }
     Ok(SecretString::from(first.as_str().to_owned()))
-}
-
-fn summary(o: &Outcome) -> String {
-    let file = o.file.display();
-    if !o.changed {
-        return format!(
-            "{file}: the password in [{}] is already encrypted with key {}; nothing changed",
-            o.db_section, o.key_id
-        );
-    }
-    let mut line = format!(
-        "{file}: encrypted the password in [{}] with key {}",
-        o.db_section, o.key_id
-    );
-    if !o.created.is_empty() {
-        let names: Vec<String> = o.created.iter().map(|p| p.display().to_string()).collect();
-        line.push_str(&format!(" (created {})", names.join(", ")));
-    }
-    line
 }
 
 /// A second line for errors where the command line offers a way out.

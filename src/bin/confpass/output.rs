@@ -1,0 +1,273 @@
+//! What the command prints: one summary line, or one JSON object, a masked
+//! diff for `--dry-run`, and errors as one line plus an optional hint.
+//! Nothing here ever receives a plain password, but `--reveal`'s.
+
+use std::path::Path;
+
+use confpass::{Category, Error, Outcome, Report, State};
+use serde::Serialize;
+
+/// Exit codes, one per [`Category`] (README.md lists them).
+pub fn exit_code(category: Category) -> u8 {
+    match category {
+        Category::Usage => 2,
+        Category::Config => 3,
+        Category::Key => 4,
+        Category::Decrypt => 5,
+        Category::Io => 6,
+        _ => 1,
+    }
+}
+
+/// `--check`'s exit code for a state: 0 decryptable, 10 plain, 11 another key, 12 corrupt.
+pub fn check_code(state: &State) -> u8 {
+    match state {
+        State::Decryptable { .. } => 0,
+        State::Plain => 10,
+        State::OtherKey { .. } => 11,
+        _ => 12,
+    }
+}
+
+fn paths(list: &[std::path::PathBuf]) -> Vec<String> {
+    list.iter().map(|p| p.display().to_string()).collect()
+}
+
+#[derive(Serialize)]
+struct OutcomeJson<'a> {
+    file: String,
+    server_section: &'a str,
+    db_section: &'a str,
+    key_id: String,
+    changed: bool,
+    action: &'a str,
+    created: Vec<String>,
+    dry_run: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    diff: Option<String>,
+}
+
+/// The result of `-p` or `--rotate-keys`, as text or JSON.
+pub fn outcome(o: &Outcome, json: bool) -> String {
+    let diff = o
+        .preview
+        .as_ref()
+        .map(|p| diff(&o.file, &p.before, &p.after));
+    if json {
+        return to_json(&OutcomeJson {
+            file: o.file.display().to_string(),
+            server_section: &o.server_section,
+            db_section: &o.db_section,
+            key_id: o.key_id.to_string(),
+            changed: o.changed,
+            action: o.action.as_str(),
+            created: paths(&o.created),
+            dry_run: o.preview.is_some(),
+            diff,
+        });
+    }
+    let file = o.file.display();
+    let (db, kid) = (&o.db_section, o.key_id);
+    let mut line = match o.action {
+        confpass::Action::Unchanged => {
+            format!(
+                "{file}: the password in [{db}] is already encrypted with key {kid}; nothing changed"
+            )
+        }
+        confpass::Action::Rotated => {
+            format!("{file}: rotated keys; the password in [{db}] is now encrypted with key {kid}")
+        }
+        confpass::Action::RotationCompleted => {
+            format!(
+                "{file}: finished an interrupted key rotation; the password in [{db}] is encrypted with key {kid}"
+            )
+        }
+        _ => format!("{file}: encrypted the password in [{db}] with key {kid}"),
+    };
+    if !o.created.is_empty() {
+        let verb = if o.preview.is_some() {
+            "would create"
+        } else {
+            "created"
+        };
+        line.push_str(&format!(" ({verb} {})", paths(&o.created).join(", ")));
+    }
+    match diff {
+        Some(diff) => format!("{diff}dry run, nothing written: {line}"),
+        None => line,
+    }
+}
+
+#[derive(Serialize)]
+struct ReportJson<'a> {
+    file: String,
+    server_section: &'a str,
+    db_section: &'a str,
+    state: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value_key_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+}
+
+/// The result of `--check`, as text or JSON.
+pub fn report(r: &Report, json: bool) -> String {
+    let (state, key_id, value_key_id, key_file, reason) = match &r.state {
+        State::Plain => ("plain", None, None, None, None),
+        State::Decryptable { key_id, key } => {
+            ("decryptable", Some(key_id), Some(key_id), Some(key), None)
+        }
+        State::OtherKey {
+            value_id,
+            key_id,
+            key,
+        } => ("other-key", Some(key_id), Some(value_id), Some(key), None),
+        State::Corrupt { reason } => ("corrupt", None, None, None, Some(reason.as_str())),
+        _ => ("unknown", None, None, None, None),
+    };
+    if json {
+        return to_json(&ReportJson {
+            file: r.file.display().to_string(),
+            server_section: &r.server_section,
+            db_section: &r.db_section,
+            state,
+            key_id: key_id.map(|k| k.to_string()),
+            value_key_id: value_key_id.map(|k| k.to_string()),
+            key_file: key_file.map(|p| p.display().to_string()),
+            reason,
+        });
+    }
+    let (file, db) = (r.file.display(), &r.db_section);
+    match &r.state {
+        State::Plain => {
+            format!("{file}: the password in [{db}] is plain text; encrypt it with `confpass -p`")
+        }
+        State::Decryptable { key_id, key } => {
+            format!(
+                "{file}: the password in [{db}] is encrypted and decrypts with key {key_id} ({})",
+                key.display()
+            )
+        }
+        State::OtherKey {
+            value_id,
+            key_id,
+            key,
+        } => format!(
+            "{file}: the password in [{db}] is encrypted for key {value_id}, but the server's key {} is key {key_id}",
+            key.display()
+        ),
+        State::Corrupt { reason } => format!("{file}: the password in [{db}] is corrupt: {reason}"),
+        _ => format!("{file}: unknown state"),
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorJson<'a> {
+    error: String,
+    category: &'a str,
+    exit_code: u8,
+}
+
+/// An error as JSON for stdout (the message also goes to stderr).
+pub fn error_json(e: &Error) -> String {
+    let category = match e.category() {
+        Category::Usage => "usage",
+        Category::Config => "config",
+        Category::Key => "key",
+        Category::Decrypt => "decrypt",
+        Category::Io => "io",
+        _ => "internal",
+    };
+    to_json(&ErrorJson {
+        error: e.to_string(),
+        category,
+        exit_code: exit_code(e.category()),
+    })
+}
+
+fn to_json(value: &impl Serialize) -> String {
+    serde_json::to_string(value)
+        .unwrap_or_else(|e| format!("{{\"error\":\"cannot format JSON: {e}\"}}"))
+}
+
+/// A unified-style diff of the lines that differ. The edits confpass makes
+/// replace lines in place and insert lines, which a walk of both files with
+/// one line of look-ahead finds exactly.
+pub fn diff(file: &Path, before: &[u8], after: &[u8]) -> String {
+    let lines = |b: &[u8]| -> Vec<String> {
+        b.split_inclusive(|&c| c == b'\n')
+            .map(|l| {
+                String::from_utf8_lossy(l)
+                    .trim_end_matches(['\n', '\r'])
+                    .to_owned()
+            })
+            .collect()
+    };
+    let (old, new) = (lines(before), lines(after));
+    let mut out = format!("--- {f}\n+++ {f} (after)\n", f = file.display());
+    let (mut i, mut j) = (0, 0);
+    while i < old.len() || j < new.len() {
+        match (old.get(i), new.get(j)) {
+            (Some(a), Some(b)) if a == b => {
+                i += 1;
+                j += 1;
+            }
+            (Some(a), Some(_)) if new.get(j + 1) == Some(a) => {
+                out.push_str(&format!("@@ after line {i} @@\n+{}\n", new[j]));
+                j += 1;
+            }
+            (a, b) => {
+                out.push_str(&format!("@@ line {} @@\n", i + 1));
+                if let Some(a) = a {
+                    out.push_str(&format!("-{a}\n"));
+                    i += 1;
+                }
+                if let Some(b) = b {
+                    out.push_str(&format!("+{b}\n"));
+                    j += 1;
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diff_shows_replaced_and_inserted_lines_only() {
+        let before = b"[cs]\nserver = db\n[db]\npassword = ********\n";
+        let after = b"[cs]\nserver = db\nencryption = true\n[db]\npassword = ENC[x]\n";
+        assert_eq!(
+            diff(Path::new("c.conf"), before, after),
+            "--- c.conf\n+++ c.conf (after)\n@@ after line 2 @@\n+encryption = true\n@@ line 4 @@\n-password = ********\n+password = ENC[x]\n"
+        );
+    }
+
+    #[test]
+    fn check_states_have_distinct_exit_codes() {
+        let kid = confpass::KeyId([0; 8]);
+        let codes = [
+            check_code(&State::Plain),
+            check_code(&State::Decryptable {
+                key_id: kid,
+                key: "k".into(),
+            }),
+            check_code(&State::OtherKey {
+                value_id: kid,
+                key_id: kid,
+                key: "k".into(),
+            }),
+            check_code(&State::Corrupt {
+                reason: String::new(),
+            }),
+        ];
+        assert_eq!(codes, [10, 0, 11, 12]);
+    }
+}

@@ -1,0 +1,249 @@
+//! Which key files a run uses, and what is in them.
+//!
+//! [`KeyFiles`] names the pair (`-keys ENC DEC`, or `enc.pem`/`dec.pem`
+//! beside the configuration file). The key policy of `-p` lives here: load
+//! both and check they are one pair, use the public key alone, derive the
+//! public key from the private one, or generate a pair. So does the lookup
+//! the start-up call and `--check` share: the private key for a value's key
+//! id, which during a key rotation may be the staged `dec.<key id>.pem`
+//! beside `dec.pem` (see ARCHITECTURE.md, "Key rotation").
+
+use std::path::{Path, PathBuf};
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::config::ConfigFile;
+use crate::confserv::{self, Layout};
+use crate::error::{Error, PasswordOrigin, Result};
+use crate::fault;
+use crate::fsutil::parent_dir;
+use crate::keys::{self, DecryptionKey, EncryptionKey, KeyId};
+use crate::value::{EncryptedValue, check_password, check_password_for_bits};
+
+/// Where the key files are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyFiles {
+    /// `enc.pem` and `dec.pem` in the configuration file's directory.
+    Default,
+    /// The public (ENC) and private (DEC) key files named by `-keys ENC DEC`.
+    Explicit {
+        /// The public key file.
+        enc: PathBuf,
+        /// The private key file.
+        dec: PathBuf,
+    },
+}
+
+/// The key material a run works with.
+pub(crate) struct Keys {
+    pub(crate) enc: EncryptionKey,
+    pub(crate) dec: Option<DecryptionKey>,
+    /// Whether this run must write the private key file (it is new).
+    pub(crate) write_dec: bool,
+    /// Whether this run must write the public key file (new or derived).
+    pub(crate) write_enc: bool,
+}
+
+/// Whether a key file exists; an error says why it cannot be told.
+pub(crate) fn exists(p: &Path) -> Result<bool> {
+    p.try_exists().map_err(|e| Error::KeyRead {
+        path: p.to_path_buf(),
+        source: e,
+    })
+}
+
+/// Where a rotation keeps key `id` until it becomes the main key file:
+/// `dec.pem` → `dec.<id>.pem`, `/k/enc.pem` → `/k/enc.<id>.pem`.
+pub fn staged_path(path: &Path, id: KeyId) -> PathBuf {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}.{id}.{}", ext.to_string_lossy()),
+        None => format!("{stem}.{id}"),
+    };
+    path.with_file_name(name)
+}
+
+/// The private key for a value made for `id`: the key file at `path` if it
+/// is that key, else the staged `dec.<id>.pem` a rotation left beside it.
+/// Returns the key and the file it came from; when neither matches, the
+/// main key file, so that decrypting names both key ids.
+///
+/// # Errors
+/// The errors of [`DecryptionKey::load`] for the main key file.
+pub fn decryption_key_for(path: &Path, id: KeyId) -> Result<(DecryptionKey, PathBuf)> {
+    let main = DecryptionKey::load(path)?;
+    if main.id() != id {
+        let staged = staged_path(path, id);
+        if exists(&staged)?
+            && let Ok(key) = DecryptionKey::load(&staged)
+            && key.id() == id
+        {
+            return Ok((key, staged));
+        }
+    }
+    Ok((main, path.to_path_buf()))
+}
+
+/// The key files this run uses: `-keys ENC DEC`, or the defaults beside the
+/// file, which must agree with a `decryption-key` option already there.
+pub(crate) fn key_paths(
+    file: &ConfigFile,
+    layout: &Layout,
+    keys: &KeyFiles,
+) -> Result<(PathBuf, PathBuf)> {
+    match keys {
+        KeyFiles::Explicit { enc, dec } => Ok((enc.clone(), dec.clone())),
+        KeyFiles::Default => {
+            let (enc, dec) = keys::default_paths(parent_dir(file.path()));
+            if layout.decryption_key.is_some() {
+                let configured = layout.decryption_key_path(file)?;
+                if normalize(&configured) != normalize(&dec) {
+                    return Err(Error::BadValue {
+                        path: file.path().to_path_buf(),
+                        section: layout.server_name.clone(),
+                        option: confserv::DECRYPTION_KEY_OPTION.into(),
+                        reason: format!(
+                            "points to {}, but this run uses the default key files beside the configuration file: name the keys with -keys ENC {}, or remove the option",
+                            configured.display(),
+                            configured.display()
+                        ),
+                    });
+                }
+            }
+            Ok((enc, dec))
+        }
+    }
+}
+
+/// The key policy: both files → load and check the pair; ENC only → encrypt
+/// with it; DEC only → derive ENC; neither → generate. The password is
+/// checked against the key size before anything is generated.
+pub(crate) fn settle_keys(
+    enc_path: &Path,
+    dec_path: &Path,
+    bits: usize,
+    password: &SecretString,
+    origin: PasswordOrigin,
+) -> Result<Keys> {
+    let keys = match (exists(enc_path)?, exists(dec_path)?) {
+        (true, true) => {
+            let dec = DecryptionKey::load(dec_path)?;
+            let enc = EncryptionKey::load(enc_path)?;
+            if enc.id() != dec.id() {
+                return Err(Error::KeyMismatch {
+                    enc: enc_path.to_path_buf(),
+                    enc_id: enc.id(),
+                    dec: dec_path.to_path_buf(),
+                    dec_id: dec.id(),
+                });
+            }
+            Keys {
+                enc,
+                dec: Some(dec),
+                write_dec: false,
+                write_enc: false,
+            }
+        }
+        (true, false) => Keys {
+            enc: EncryptionKey::load(enc_path)?,
+            dec: None,
+            write_dec: false,
+            write_enc: false,
+        },
+        (false, true) => {
+            let dec = DecryptionKey::load(dec_path)?;
+            Keys {
+                enc: dec.public().clone(),
+                dec: Some(dec),
+                write_dec: false,
+                write_enc: true,
+            }
+        }
+        (false, false) => {
+            check_password_for_bits(password.expose_secret(), origin, bits)?;
+            let dec = DecryptionKey::generate(bits)?;
+            fault::pause_point("keys-generated");
+            Keys {
+                enc: dec.public().clone(),
+                dec: Some(dec),
+                write_dec: true,
+                write_enc: true,
+            }
+        }
+    };
+    check_password(password.expose_secret(), origin, &keys.enc)?;
+    Ok(keys)
+}
+
+/// Checks an encrypted value that `-p` is about to leave as it is against the
+/// key files at hand: with the private key, it must decrypt; with the public
+/// key alone, it must name that key and have its length. With no key file
+/// here there is nothing to check it against.
+pub(crate) fn verify_stored(
+    file: &ConfigFile,
+    layout: &Layout,
+    value: &EncryptedValue,
+    enc_path: &Path,
+    dec_path: &Path,
+) -> Result<()> {
+    if exists(dec_path)? {
+        let (dec, from) = decryption_key_for(dec_path, value.key_id())?;
+        return crate::startup::decrypt_in(file, layout, value, &dec, &from).map(drop);
+    }
+    if !exists(enc_path)? {
+        return Ok(());
+    }
+    let enc = EncryptionKey::load(enc_path)?;
+    if value.key_id() != enc.id() {
+        return Err(Error::WrongKey {
+            path: file.path().to_path_buf(),
+            section: layout.db_name.clone(),
+            value_id: value.key_id(),
+            key: enc_path.to_path_buf(),
+            key_id: enc.id(),
+        });
+    }
+    if value.ciphertext().len() != enc.bits() / 8 {
+        return Err(Error::MalformedValue {
+            path: file.path().to_path_buf(),
+            section: layout.db_name.clone(),
+            reason: format!(
+                "the ciphertext is {} bytes, but key id {} makes {}-byte ciphertexts (the value is truncated or altered)",
+                value.ciphertext().len(),
+                enc.id(),
+                enc.bits() / 8
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Key files created by this run; removed again on drop unless kept.
+#[derive(Default)]
+pub(crate) struct Created(pub(crate) Vec<PathBuf>);
+
+impl Created {
+    pub(crate) fn keep(mut self) -> Vec<PathBuf> {
+        std::mem::take(&mut self.0)
+    }
+}
+
+impl Drop for Created {
+    fn drop(&mut self) {
+        for path in &self.0 {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// A path made absolute with its directory's symlinks resolved, for comparing.
+pub(crate) fn normalize(path: &Path) -> PathBuf {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    match (abs.parent().map(std::fs::canonicalize), abs.file_name()) {
+        (Some(Ok(dir)), Some(name)) => dir.join(name),
+        _ => abs,
+    }
+}
