@@ -181,29 +181,71 @@ pub(crate) fn masked(file: &ConfigFile, layout: &Layout, stored: &Stored<'_>) ->
     ed.finish()
 }
 
+/// What every writing operation starts from: the file locked and read, the
+/// password located, the key files named, and what killed runs left removed.
+pub(crate) struct Opened {
+    pub(crate) locked: LockedFile,
+    pub(crate) file: ConfigFile,
+    pub(crate) layout: Layout,
+    pub(crate) enc_path: PathBuf,
+    pub(crate) dec_path: PathBuf,
+}
+
+impl Opened {
+    pub(crate) fn open(req: &Request<'_>) -> Result<Opened> {
+        keys::check_bits(req.bits)?;
+        let mut locked = LockedFile::open(&req.config)?;
+        let file = ConfigFile::parse(&req.config, locked.read()?);
+        let layout = Layout::locate(&file, &req.server_section, req.db_section.as_deref())?;
+        let (enc_path, dec_path) = key_paths(&file, &layout, &req.keys)?;
+        for path in [locked.target(), &enc_path, &dec_path] {
+            crate::fsutil::remove_stale_temps(path);
+        }
+        Ok(Opened {
+            locked,
+            file,
+            layout,
+            enc_path,
+            dec_path,
+        })
+    }
+
+    pub(crate) fn outcome(
+        config: &Path,
+        layout: &Layout,
+        key_id: KeyId,
+        action: Action,
+        created: Vec<PathBuf>,
+        preview: Option<Preview>,
+    ) -> Outcome {
+        Outcome {
+            file: config.to_path_buf(),
+            server_section: layout.server_name.clone(),
+            db_section: layout.db_name.clone(),
+            key_id,
+            changed: action != Action::Unchanged,
+            created,
+            action,
+            preview,
+        }
+    }
+}
+
 /// Runs `-p`: see the module documentation.
 ///
 /// # Errors
 /// Every [`Error`] of the catalogue; the files are then as they were.
 pub fn encrypt_file(mut req: Request<'_>) -> Result<Outcome> {
-    keys::check_bits(req.bits)?;
-    let mut locked = LockedFile::open(&req.config)?;
-    let file = ConfigFile::parse(&req.config, locked.read()?);
-    let layout = Layout::locate(&file, &req.server_section, req.db_section.as_deref())?;
+    let Opened {
+        locked,
+        file,
+        layout,
+        enc_path,
+        dec_path,
+    } = Opened::open(&req)?;
     let stored = layout.stored(&file)?;
-    let (enc_path, dec_path) = key_paths(&file, &layout, &req.keys)?;
-    for path in [locked.target(), &enc_path, &dec_path] {
-        crate::fsutil::remove_stale_temps(path);
-    }
-    let outcome = |key_id, action, created, preview| Outcome {
-        file: req.config.clone(),
-        server_section: layout.server_name.clone(),
-        db_section: layout.db_name.clone(),
-        key_id,
-        changed: action != Action::Unchanged,
-        created,
-        action,
-        preview,
+    let outcome = |key_id, action, created, preview| {
+        Opened::outcome(&req.config, &layout, key_id, action, created, preview)
     };
 
     let (password, origin) = match (req.password.take(), &stored) {

@@ -16,14 +16,13 @@ use std::path::Path;
 
 use secrecy::ExposeSecret;
 
-use crate::config::ConfigFile;
-use crate::confserv::{self, Layout, Stored};
-use crate::encrypt::{Action, Outcome, Preview, Request, masked};
+use crate::confserv::{self, Stored};
+use crate::encrypt::{Action, Opened, Outcome, Preview, Request, masked};
 use crate::error::{Error, PasswordOrigin, Result};
 use crate::fault;
-use crate::fsutil::{self, LockedFile, parent_dir};
-use crate::keyfiles::{Created, exists, key_paths, staged_path};
-use crate::keys::{self, DecryptionKey, KeyId};
+use crate::fsutil::parent_dir;
+use crate::keyfiles::{Created, exists, staged_path};
+use crate::keys::{DecryptionKey, KeyId};
 use crate::value::{EncryptedValue, check_password};
 
 /// Rotates the key pair of the file in `req` (its password and prompt are not
@@ -34,24 +33,16 @@ use crate::value::{EncryptedValue, check_password};
 /// The errors of `-p`, and [`Error::KeyNotFound`] without the private key
 /// (rotation must decrypt the password); files are then as they were.
 pub fn rotate_keys(req: Request<'_>) -> Result<Outcome> {
-    keys::check_bits(req.bits)?;
-    let mut locked = LockedFile::open(&req.config)?;
-    let file = ConfigFile::parse(&req.config, locked.read()?);
-    let layout = Layout::locate(&file, &req.server_section, req.db_section.as_deref())?;
+    let Opened {
+        locked,
+        file,
+        layout,
+        enc_path,
+        dec_path,
+    } = Opened::open(&req)?;
     let stored = layout.stored(&file)?;
-    let (enc_path, dec_path) = key_paths(&file, &layout, &req.keys)?;
-    for path in [locked.target(), &enc_path, &dec_path] {
-        fsutil::remove_stale_temps(path);
-    }
-    let outcome = |key_id, action, created, preview| Outcome {
-        file: req.config.clone(),
-        server_section: layout.server_name.clone(),
-        db_section: layout.db_name.clone(),
-        key_id,
-        changed: true,
-        created,
-        action,
-        preview,
+    let outcome = |key_id, action, created, preview| {
+        Opened::outcome(&req.config, &layout, key_id, action, created, preview)
     };
     let Stored::Encrypted(value) = &stored else {
         return Err(Error::BadValue {
