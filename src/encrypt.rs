@@ -119,8 +119,11 @@ pub struct Outcome {
     pub created: Vec<PathBuf>,
     /// What was done.
     pub action: Action,
-    /// In a dry run, the file before and after, any plain password masked.
+    /// In a dry run that would change the file: before and after, any plain
+    /// password masked.
     pub preview: Option<Preview>,
+    /// Whether this was a dry run (nothing was written).
+    pub dry_run: bool,
 }
 
 /// What an operation did to the file.
@@ -212,6 +215,7 @@ impl Opened {
 
     pub(crate) fn outcome(
         config: &Path,
+        dry_run: bool,
         layout: &Layout,
         key_id: KeyId,
         action: Action,
@@ -227,6 +231,7 @@ impl Opened {
             created,
             action,
             preview,
+            dry_run,
         }
     }
 }
@@ -244,8 +249,9 @@ pub fn encrypt_file(mut req: Request<'_>) -> Result<Outcome> {
         dec_path,
     } = Opened::open(&req)?;
     let stored = layout.stored(&file)?;
+    let (config, dry_run) = (req.config.clone(), req.dry_run);
     let outcome = |key_id, action, created, preview| {
-        Opened::outcome(&req.config, &layout, key_id, action, created, preview)
+        Opened::outcome(&config, dry_run, &layout, key_id, action, created, preview)
     };
 
     let (password, origin) = match (req.password.take(), &stored) {

@@ -41,8 +41,9 @@ pub fn rotate_keys(req: Request<'_>) -> Result<Outcome> {
         dec_path,
     } = Opened::open(&req)?;
     let stored = layout.stored(&file)?;
+    let (config, dry_run) = (req.config.clone(), req.dry_run);
     let outcome = |key_id, action, created, preview| {
-        Opened::outcome(&req.config, &layout, key_id, action, created, preview)
+        Opened::outcome(&config, dry_run, &layout, key_id, action, created, preview)
     };
     let Stored::Encrypted(value) = &stored else {
         return Err(Error::BadValue {

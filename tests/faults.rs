@@ -243,3 +243,128 @@ fn eight_concurrent_runs_on_one_file_leave_exactly_one_password() {
         ]
     );
 }
+
+/// Whether a file name is a private key file: `dec.pem` or a staged `dec.<id>.pem`.
+fn is_dec_file(path: &Path) -> bool {
+    let name = path.to_string_lossy();
+    name.starts_with("dec.") && name.ends_with(".pem")
+}
+
+#[test]
+fn kill_at_every_step_of_a_key_rotation_keeps_the_server_startable() {
+    let args = ["--rotate-keys", "--bits", "2048"];
+    let mut killed = 0;
+    for step in confpass::fault::ROTATION_STEPS {
+        let s = Scratch::sample();
+        s.install_keys("test");
+        let first = s.confpass().arg("-p").output().unwrap();
+        assert!(first.status.success(), "{}", all_output(&first));
+        assert!(kill_at(&s, &args, step, None), "a rotation passes {step}");
+        killed += 1;
+
+        // The intermediate state: the server starts, no file holds the plain
+        // password, every private key file is 0600.
+        let got = confpass::database_password(s.path("confserv.conf"), "confserv")
+            .unwrap_or_else(|e| panic!("start-up call after a kill at {step}: {e}"));
+        assert_eq!(
+            got.expose_secret(),
+            SAMPLE_PASSWORD,
+            "after a kill at {step}"
+        );
+        let check = s.confpass().arg("--check").output().unwrap();
+        assert_eq!(
+            check.status.code(),
+            Some(0),
+            "--check after a kill at {step}: {}",
+            all_output(&check)
+        );
+        let committed_kid = confpass::EncryptedValue::parse(
+            &value_of(&s.read_str("confserv.conf"), "password").unwrap(),
+        )
+        .unwrap()
+        .key_id();
+        for (path, (bytes, mode)) in s.snapshot() {
+            let holds = bytes
+                .windows(SAMPLE_PASSWORD.len())
+                .any(|w| w == SAMPLE_PASSWORD.as_bytes());
+            assert!(
+                !holds,
+                "{} holds the plain password after a kill at {step}",
+                path.display()
+            );
+            if is_dec_file(&path) {
+                assert_eq!(mode, 0o600, "{} after a kill at {step}", path.display());
+            }
+        }
+
+        // The rerun completes the rotation.
+        let out = spawn(&s, &[&args[..], &["--json"]].concat(), None, None)
+            .wait_with_output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "rerun after a kill at {step} failed: {}",
+            all_output(&out)
+        );
+        assert_no_password(&out, SAMPLE_PASSWORD);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        // Before the commit the value still names the old key and the rerun
+        // rotates afresh; after it the rerun finishes that rotation, with the
+        // committed key; after the last step there was nothing left to finish.
+        let committed = committed_kid.to_string();
+        let (before_commit, action) = match step {
+            "rotate-staged-dec" | "rotate-staged-enc" | "temp-written" => (true, "rotated"),
+            "renamed" | "rotate-promoted-dec" => (false, "rotation-completed"),
+            _ => (false, "rotated"),
+        };
+        assert_eq!(
+            committed == TEST_KID,
+            before_commit,
+            "value's key id after a kill at {step}"
+        );
+        assert!(
+            text.contains(&format!("\"action\":\"{action}\"")),
+            "after a kill at {step}: {text}"
+        );
+        if action == "rotation-completed" {
+            assert!(
+                text.contains(&format!("\"key_id\":\"{committed}\"")),
+                "after a kill at {step}: {text}"
+            );
+        }
+        let got = confpass::database_password(s.path("confserv.conf"), "confserv").unwrap();
+        assert_eq!(
+            got.expose_secret(),
+            SAMPLE_PASSWORD,
+            "after the rerun ({step})"
+        );
+        let names: Vec<_> = s.snapshot().into_keys().collect();
+        assert_eq!(
+            names,
+            [
+                Path::new("confserv.conf"),
+                Path::new("dec.pem"),
+                Path::new("enc.pem")
+            ],
+            "files left after the rerun ({step})"
+        );
+        let dec = DecryptionKey::load(&s.path("dec.pem")).unwrap();
+        let enc = confpass::EncryptionKey::load(&s.path("enc.pem")).unwrap();
+        assert_eq!(
+            enc.id(),
+            dec.id(),
+            "enc.pem and dec.pem are one pair ({step})"
+        );
+        assert_eq!(s.mode("dec.pem"), 0o600);
+        let value = value_of(&s.read_str("confserv.conf"), "password").unwrap();
+        let kid = confpass::EncryptedValue::parse(&value).unwrap().key_id();
+        assert_eq!(kid, dec.id(), "the value names the key pair ({step})");
+        assert_ne!(kid.to_string(), TEST_KID, "the key was rotated ({step})");
+        assert_eq!(openssl_decrypt(&value, &s.path("dec.pem")), SAMPLE_PASSWORD);
+    }
+    println!(
+        "key rotation: {killed} kill points exercised ({})",
+        confpass::fault::ROTATION_STEPS.join(", ")
+    );
+    assert_eq!(killed, 6);
+}

@@ -22,10 +22,15 @@ use zeroize::Zeroizing;
 use args::{Flags, Mode, PasswordSource, Plan};
 
 fn main() -> ExitCode {
-    let flags = Flags::parse_from(args::normalize(std::env::args_os()));
+    let args = args::normalize(std::env::args_os());
+    let wants_json = args.iter().any(|a| a == "--json");
+    let flags = Flags::parse_from(args);
     let plan = match Plan::from_flags(flags) {
         Ok(plan) => plan,
         Err(message) => {
+            if wants_json {
+                println!("{}", output::usage_json(&message));
+            }
             eprintln!("confpass: error: {message}");
             eprintln!("hint: run `confpass --help` for the usage");
             return ExitCode::from(output::exit_code(Category::Usage));

@@ -62,7 +62,7 @@ pub fn outcome(o: &Outcome, json: bool) -> String {
             changed: o.changed,
             action: o.action.as_str(),
             created: paths(&o.created),
-            dry_run: o.preview.is_some(),
+            dry_run: o.dry_run,
             diff,
         });
     }
@@ -92,9 +92,10 @@ pub fn outcome(o: &Outcome, json: bool) -> String {
         };
         line.push_str(&format!(" ({verb} {})", paths(&o.created).join(", ")));
     }
-    match diff {
-        Some(diff) => format!("{diff}dry run, nothing written: {line}"),
-        None => line,
+    match (diff, o.dry_run) {
+        (Some(diff), _) => format!("{diff}dry run, nothing written: {line}"),
+        (None, true) => format!("dry run, nothing written: {line}"),
+        (None, false) => line,
     }
 }
 
@@ -186,6 +187,15 @@ pub fn error_json(e: &Error) -> String {
         error: e.to_string(),
         category,
         exit_code: exit_code(e.category()),
+    })
+}
+
+/// A usage error as JSON, for `--json` callers.
+pub fn usage_json(message: &str) -> String {
+    to_json(&ErrorJson {
+        error: message.to_owned(),
+        category: "usage",
+        exit_code: exit_code(Category::Usage),
     })
 }
 
