@@ -411,8 +411,8 @@ fn invalid(path: &Path, e: impl fmt::Display) -> Error {
     )
 }
 
-/// Resolves the key files: `ENC` and `DEC` as given, or `enc.pem` and
-/// `dec.pem` in `dir` (the configuration file's directory).
+/// The default key files: `enc.pem` and `dec.pem` in `dir` (the
+/// configuration file's directory).
 pub fn default_paths(dir: &Path) -> (PathBuf, PathBuf) {
     (dir.join("enc.pem"), dir.join("dec.pem"))
 }

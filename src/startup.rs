@@ -4,6 +4,8 @@
 //! and returns it as a [`SecretString`], decrypting it with the private key
 //! when `encryption = true`. It never prints and never panics; every failure
 //! is an [`Error`] naming the file, section, option or key file concerned.
+//! [`check`] walks the same path for `--check` and reports what it finds
+//! without ever returning the password.
 
 use std::path::{Path, PathBuf};
 
