@@ -1065,3 +1065,48 @@ fn the_owner_of_a_file_root_edits_is_kept() {
     assert_eq!(meta.permissions().mode() & 0o7777, 0o640);
     assert_eq!(startup_password(&s.path("confserv.conf")), SAMPLE_PASSWORD);
 }
+
+// ------------------------------------------------------ the prompt (a pty)
+
+/// Runs `confpass -p` on a pseudo-terminal (util-linux `script`), typing `input`.
+fn on_a_terminal(s: &Scratch, input: &str) -> Output {
+    std::process::Command::new("script")
+        .args(["-qec", &format!("{BIN} -p"), "/dev/null"])
+        .current_dir(s.dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write as _;
+            child.stdin.take().unwrap().write_all(input.as_bytes())?;
+            child.wait_with_output()
+        })
+        .expect("script(1) from util-linux")
+}
+
+#[test]
+fn an_empty_password_is_asked_for_twice_on_a_terminal() {
+    let s = Scratch::with_config(b"[confserv]\nserver = db\n[db]\npassword =\n");
+    s.install_keys("test");
+    let out = on_a_terminal(&s, "N3w pass\nN3w pass\n");
+    assert!(out.status.success(), "{}", all_output(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("Database password:") && text.contains("Again, to confirm:"),
+        "{text}"
+    );
+    assert_eq!(startup_password(&s.path("confserv.conf")), "N3w pass");
+}
+
+#[test]
+fn fail_two_different_entries_at_the_prompt_change_nothing() {
+    let s = Scratch::with_config(b"[confserv]\nserver = db\n[db]\npassword =\n");
+    s.install_keys("test");
+    let before = s.snapshot();
+    let out = on_a_terminal(&s, "first-pass\nsecond-pass\n");
+    // script(1) returns the child's exit status.
+    assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
+    assert!(stdout(&out).contains("the two passwords typed at the prompt differ"));
+    assert!(s.snapshot() == before);
+}
