@@ -236,8 +236,8 @@ impl ConfigFile {
 
     /// The section's name as the file spells it.
     pub fn section_name(&self, s: SectionRef) -> String {
-        match &self.lines[s.0].kind {
-            Kind::Section { name } => {
+        match self.lines.get(s.0).map(|l| &l.kind) {
+            Some(Kind::Section { name }) => {
                 String::from_utf8_lossy(&self.bytes[name.clone()]).into_owned()
             }
             _ => String::new(),
@@ -246,7 +246,10 @@ impl ConfigFile {
 
     /// Line indices of the body of a section: from its header to the next one.
     fn body(&self, s: SectionRef) -> Range<usize> {
-        let end = self.lines[s.0 + 1..]
+        let Some(after) = self.lines.get(s.0 + 1..) else {
+            return 0..0;
+        };
+        let end = after
             .iter()
             .position(|l| matches!(l.kind, Kind::Section { .. }))
             .map_or(self.lines.len(), |p| s.0 + 1 + p);
@@ -289,8 +292,8 @@ impl ConfigFile {
 
     /// The value of an option, verbatim, as bytes.
     pub fn value(&self, o: OptionRef) -> &[u8] {
-        match &self.lines[o.0].kind {
-            Kind::Option { value, .. } => &self.bytes[value.clone()],
+        match self.lines.get(o.0).map(|l| &l.kind) {
+            Some(Kind::Option { value, .. }) => &self.bytes[value.clone()],
             _ => &[],
         }
     }
@@ -375,7 +378,7 @@ pub struct Editor<'a> {
 impl Editor<'_> {
     /// Replaces the value of option `o` with `value`, keeping the rest of the line.
     pub fn set(&mut self, o: OptionRef, value: &str) {
-        if let Kind::Option { value: v, .. } = &self.file.lines[o.0].kind {
+        if let Some(Kind::Option { value: v, .. }) = self.file.lines.get(o.0).map(|l| &l.kind) {
             let b = &self.file.bytes;
             // `name =` with nothing after it: mirror the blank before the `=`.
             let pad =
@@ -390,6 +393,13 @@ impl Editor<'_> {
     /// option, in the file's line-end style and the section's spacing style.
     pub fn add(&mut self, s: SectionRef, name: &str, value: &str) {
         let f = self.file;
+        // A reference into another file is ignored rather than trusted.
+        if !matches!(
+            f.lines.get(s.0).map(|l| &l.kind),
+            Some(Kind::Section { .. })
+        ) {
+            return;
+        }
         let body = f.body(s);
         let last = body
             .clone()
@@ -599,5 +609,20 @@ mod tests {
         let mut ed = f.editor();
         ed.set(f.option(s, "password").unwrap().unwrap(), "b");
         assert_eq!(ed.finish(), b"[x]\nname = caf\xe9\n[db]\npassword = b\n");
+    }
+
+    #[test]
+    fn references_into_another_file_never_panic() {
+        let big = file(b"[a]\nx = 1\n[b]\ny = 2\n[c]\npassword = p\n");
+        let small = file(b"");
+        let s = big.section("c").unwrap().unwrap();
+        let o = big.option(s, "password").unwrap().unwrap();
+        assert_eq!(small.value(o), b"");
+        assert_eq!(small.section_name(s), "");
+        assert_eq!(small.option(s, "password").unwrap(), None);
+        let mut ed = small.editor();
+        ed.set(o, "x");
+        ed.add(s, "encryption", "true");
+        assert_eq!(ed.finish(), b"");
     }
 }
