@@ -5,12 +5,14 @@
 //! parses. [`Flags`] is what clap reads; [`Plan::from_flags`] checks what
 //! clap cannot (one mode at a time, `-keys` with one path, two password
 //! sources at once, options that do not go with the mode) and settles the
-//! defaults.
+//! defaults. Two modes print documentation generated from [`Flags`] and
+//! take no other option: `--completions SHELL` and `--man` (see `docs`).
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{ArgAction, Parser};
+use clap_complete::Shell;
 use confpass::confserv::{DEFAULT_CONFIG_FILE, DEFAULT_SERVER_SECTION};
 use confpass::keys::DEFAULT_BITS;
 use confpass::{KeyFiles, SecretString};
@@ -26,7 +28,10 @@ Examples:
 
 Exit codes: 0 done or nothing to do, 1 internal error, 2 usage, 3 configuration file,
 4 key file, 5 decryption failed, 6 input/output; --check: 0 decryptable, 10 plain,
-11 encrypted for another key, 12 corrupt.";
+11 encrypted for another key, 12 corrupt.
+
+Shell completions and the man page: confpass --completions bash|zsh|fish|elvish|powershell,
+confpass --man (README.md says where to put them).";
 
 /// The flags as clap reads them.
 #[derive(Debug, Parser)]
@@ -82,6 +87,14 @@ pub struct Flags {
     #[arg(long)]
     json: bool,
 
+    /// Print the completion script for SHELL on stdout.
+    #[arg(long, value_name = "SHELL", hide = true)]
+    completions: Option<Shell>,
+
+    /// Print the man page (roff) on stdout.
+    #[arg(long, hide = true)]
+    man: bool,
+
     /// Print the version (also -V).
     #[arg(short = 'v', visible_short_alias = 'V', long = "version", action = ArgAction::Version)]
     version: Option<bool>,
@@ -104,6 +117,10 @@ pub enum Mode {
     Check,
     RotateKeys,
     Reveal,
+    /// `--completions SHELL`: print the completion script.
+    Completions(Shell),
+    /// `--man`: print the man page.
+    Man,
 }
 
 /// A checked request.
@@ -145,17 +162,29 @@ impl Plan {
             (flags.check, Mode::Check),
             (flags.rotate_keys, Mode::RotateKeys),
             (flags.reveal, Mode::Reveal),
+            (flags.man, Mode::Man),
         ];
         let chosen: Vec<Mode> = modes
             .iter()
             .filter(|(on, _)| *on)
             .map(|(_, m)| *m)
+            .chain(flags.completions.map(Mode::Completions))
             .collect();
         let mode = match chosen.as_slice() {
             [] => return Err("nothing to do: give -p to encrypt the password, or --check, --rotate-keys, --reveal (see --help)".into()),
             [mode] => *mode,
-            _ => return Err("give one of -p, --check, --rotate-keys and --reveal at a time".into()),
+            _ => return Err("give one of -p, --check, --rotate-keys, --reveal, --completions and --man at a time".into()),
         };
+        let docs = matches!(mode, Mode::Completions(_) | Mode::Man);
+        let others = flags.config.is_some()
+            || flags.section.is_some()
+            || flags.keys.is_some()
+            || flags.password_stdin
+            || flags.dry_run
+            || flags.json;
+        if docs && others {
+            return Err("--completions and --man take no other option".into());
+        }
         let keys = match flags.keys.as_deref() {
             None | Some([]) => KeyFiles::Default,
             Some([enc, dec]) => KeyFiles::Explicit {

@@ -1,5 +1,6 @@
 //! The `confpass` command: Configuration Server's `-p` and `-keys` modes,
-//! and the automation modes `--check`, `--rotate-keys` and `--reveal`.
+//! the automation modes `--check`, `--rotate-keys` and `--reveal`, and the
+//! generated documentation (`--completions SHELL`, `--man`, see [`docs`]).
 //!
 //! A thin shell over the library: it parses the command line ([`args`]),
 //! gathers the password (argument, standard input, or a prompt), calls the
@@ -10,9 +11,10 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod docs;
 mod output;
 
-use std::io::{IsTerminal, Read};
+use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -39,8 +41,16 @@ fn main() -> ExitCode {
     let (json, config_given) = (plan.json, plan.config_given);
     match run(plan) {
         Ok((text, code)) => {
-            println!("{}", text.as_str());
-            ExitCode::from(code)
+            // A reader that went away (`confpass --man | head`) is no failure:
+            // the work is done. Any other write error is one, without a panic.
+            let mut out = std::io::stdout().lock();
+            match writeln!(out, "{}", text.as_str()).and_then(|()| out.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    eprintln!("confpass: error: cannot write to standard output: {e}");
+                    ExitCode::from(output::exit_code(Category::Io))
+                }
+                _ => ExitCode::from(code),
+            }
         }
         Err(e) => {
             if json {
@@ -58,6 +68,8 @@ fn main() -> ExitCode {
 /// Runs the plan; returns what to print on stdout and the exit code.
 fn run(plan: Plan) -> Result<(Zeroizing<String>, u8), Error> {
     match plan.mode {
+        Mode::Completions(shell) => Ok((Zeroizing::new(docs::completions(shell)), 0)),
+        Mode::Man => Ok((Zeroizing::new(docs::man()?), 0)),
         Mode::Check => {
             let report = confpass::check(&plan.config, &plan.section)?;
             Ok((
