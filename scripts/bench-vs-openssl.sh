@@ -30,21 +30,35 @@ sync .confserv.conf.tmp
 mv .confserv.conf.tmp confserv.conf
 SH
 
+# Medians (PRODUCT §7 states its targets as medians; hyperfine's table shows means).
+medians() {
+  python3 - "$1" <<'PY'
+import json, sys
+results = json.load(open(sys.argv[1]))["results"]
+for r in results:
+    print("median %s: %.1f ms" % (r["command"], r["median"] * 1000))
+if len(results) == 2:
+    print("ratio of medians: %.2f" % (results[1]["median"] / results[0]["median"]))
+PY
+}
+
 fresh() { rm -rf "$work/$1" && mkdir "$work/$1" && cp "$sample" "$work/$1/"; }
 export -f fresh
 export work sample
 
 echo "== fresh install: confpass -p vs OpenSSL command line (3072-bit), $runs runs each"
-hyperfine --style basic --runs "$runs" --warmup 2 --export-markdown "$work/fresh.md" \
+hyperfine --shell=bash --style basic --runs "$runs" --warmup 2 --export-markdown "$work/fresh.md" --export-json "$work/fresh.json" \
   --prepare "fresh c" -n "confpass -p (fresh)" "$bin -p -c $work/c/confserv.conf" \
   --prepare "fresh o" -n "openssl (fresh)" "bash $work/openssl-p.sh $work/o"
 cat "$work/fresh.md"
+medians "$work/fresh.json"
 
 echo "== -p with existing keys (rotation of the password via stdin)"
 fresh k && "$bin" -p -c "$work/k/confserv.conf" >/dev/null
-hyperfine --style basic --runs "$runs" --warmup 2 --export-markdown "$work/existing.md" \
+hyperfine --shell=bash --style basic --runs "$runs" --warmup 2 --export-markdown "$work/existing.md" --export-json "$work/existing.json" \
   -n "confpass -p (existing keys)" "printf 'N3w-pass\n' | $bin -p --password-stdin -c $work/k/confserv.conf"
 cat "$work/existing.md"
+medians "$work/existing.json"
 
 echo "== OpenSSL's private-key operation, for the start-up call's comparison"
 openssl speed -seconds 3 rsa3072 2>/dev/null | tail -2
