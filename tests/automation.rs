@@ -21,24 +21,8 @@ const NEW_PASSWORD: &str = "Nw7-rotated;#pw";
 /// The usage hint the command line prints after an argument error.
 const USAGE_HINT: &str = "hint: run `confpass --help` for the usage\n";
 
-/// Panics with the run's output unless it exited with `code`.
-fn assert_exit(out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "expected exit {code}, got {:?}; output:\n{}",
-        out.status,
-        all_output(out)
-    );
-}
 
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 /// `confpass ARGS` in the scratch directory; no password may appear in the output.
 fn run(s: &Scratch, args: &[&str]) -> Output {
@@ -1158,7 +1142,3 @@ fn env_set_empty_is_ignored_and_env_does_not_move_p_keys() {
     assert_eq!(startup(&s), SAMPLE_PASSWORD);
 }
 
-fn set_mode(path: &Path, mode: u32) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
-}

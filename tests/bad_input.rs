@@ -13,7 +13,7 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -74,9 +74,6 @@ fn abs(s: &Scratch, rel: &str) -> String {
     s.path(rel).display().to_string()
 }
 
-fn set_mode(path: &Path, mode: u32) {
-    fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
-}
 
 /// What changed between two snapshots, for a readable failure.
 fn diff(

@@ -17,24 +17,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_confpass");
 
 // ---------------------------------------------------------------- helpers
 
-/// Panics with the run's output unless it exited with `code`.
-fn assert_exit(out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "expected exit {code}, got {:?}; output:\n{}",
-        out.status,
-        all_output(out)
-    );
-}
 
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 /// Splits `ENC[RSA-OAEP-SHA256,kid:<16 hex>,data:<base64>]` into the key id
 /// and the ciphertext, checking the form of every part on the way.
@@ -118,9 +102,6 @@ fn give_to_nobody(path: &Path) {
     }
 }
 
-fn set_mode(path: &Path, mode: u32) {
-    fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
-}
 
 fn file_names(s: &Scratch) -> Vec<String> {
     s.snapshot()
