@@ -21,9 +21,6 @@ const NEW_PASSWORD: &str = "Nw7-rotated;#pw";
 /// The usage hint the command line prints after an argument error.
 const USAGE_HINT: &str = "hint: run `confpass --help` for the usage\n";
 
-
-
-
 /// `confpass ARGS` in the scratch directory; no password may appear in the output.
 fn run(s: &Scratch, args: &[&str]) -> Output {
     let out = s.confpass().args(args).output().unwrap();
@@ -1141,4 +1138,3 @@ fn env_set_empty_is_ignored_and_env_does_not_move_p_keys() {
     assert_eq!(names(&s), paths(&["confserv.conf", "dec.pem", "enc.pem"]));
     assert_eq!(startup(&s), SAMPLE_PASSWORD);
 }
-

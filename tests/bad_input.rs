@@ -74,7 +74,6 @@ fn abs(s: &Scratch, rel: &str) -> String {
     s.path(rel).display().to_string()
 }
 
-
 /// What changed between two snapshots, for a readable failure.
 fn diff(
     before: &BTreeMap<PathBuf, (Vec<u8>, u32)>,

@@ -17,9 +17,6 @@ const BIN: &str = env!("CARGO_BIN_EXE_confpass");
 
 // ---------------------------------------------------------------- helpers
 
-
-
-
 /// Splits `ENC[RSA-OAEP-SHA256,kid:<16 hex>,data:<base64>]` into the key id
 /// and the ciphertext, checking the form of every part on the way.
 fn parse_enc(value: &str) -> (String, Vec<u8>) {
@@ -101,7 +98,6 @@ fn give_to_nobody(path: &Path) {
         std::os::unix::fs::chown(path, Some(NOBODY), Some(NOBODY)).unwrap();
     }
 }
-
 
 fn file_names(s: &Scratch) -> Vec<String> {
     s.snapshot()
