@@ -8,7 +8,7 @@ mod common;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use common::*;
 use confpass::{
@@ -558,47 +558,13 @@ fn encryption_is_randomised() {
     assert_ne!(a.ciphertext(), b.ciphertext());
 }
 
-/// Encrypts `password` with stock `openssl pkeyutl` and the public key `enc`.
-fn openssl_encrypt(password: &str, enc: &Path) -> Vec<u8> {
-    use std::io::Write as _;
-    let mut child = Command::new("openssl")
-        .args(["pkeyutl", "-encrypt", "-pubin", "-inkey"])
-        .arg(enc)
-        .args([
-            "-pkeyopt",
-            "rsa_padding_mode:oaep",
-            "-pkeyopt",
-            "rsa_oaep_md:sha256",
-            "-pkeyopt",
-            "rsa_mgf1_md:sha256",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("openssl must be installed");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(password.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "openssl pkeyutl -encrypt failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
 #[test]
 fn ciphertext_made_by_openssl_decrypts_through_the_library() {
     let enc_path = testdata("keys/test-enc.pem");
     let dec = load_dec("test");
     let kid = KeyId::from_hex(TEST_KID).unwrap();
     let password = "made by openssl; #1 \"pass\"";
-    let cipher = openssl_encrypt(password, &enc_path);
+    let cipher = openssl_encrypt(password, &enc_path, &OAEP_SHA256);
     assert_eq!(cipher.len(), 256);
 
     let value = EncryptedValue::from_parts(kid, cipher);

@@ -21,16 +21,6 @@ use confpass::{EncryptionKey, Error, ExposeSecret};
 /// A password with the characters an INI file and a shell find awkward.
 const PASSWORD: &str = "Op3n;SSL #pw=\\\"x' y";
 
-/// The OAEP options confpass's values use (SHA-256, MGF1 SHA-256).
-const OAEP_SHA256: [&str; 6] = [
-    "-pkeyopt",
-    "rsa_padding_mode:oaep",
-    "-pkeyopt",
-    "rsa_oaep_md:sha256",
-    "-pkeyopt",
-    "rsa_mgf1_md:sha256",
-];
-
 /// Runs `openssl` with `args` in `dir`; panics unless it succeeds.
 fn openssl(dir: &Path, args: &[&str]) -> Output {
     let out = Command::new("openssl")
@@ -225,26 +215,6 @@ fn pkcs1_and_spki_forms_of_one_public_key_have_one_key_id() {
     }
 }
 
-/// `PASSWORD` encrypted by `openssl pkeyutl -encrypt -pubin` with `opts`.
-fn openssl_encrypt(dir: &Path, enc: &str, opts: &[&str]) -> Vec<u8> {
-    fs::write(dir.join("plain.txt"), PASSWORD).unwrap();
-    let mut args = vec![
-        "pkeyutl",
-        "-encrypt",
-        "-pubin",
-        "-inkey",
-        enc,
-        "-in",
-        "plain.txt",
-        "-out",
-        "cipher.bin",
-    ];
-    args.extend_from_slice(opts);
-    openssl(dir, &args);
-    fs::remove_file(dir.join("plain.txt")).unwrap();
-    fs::read(dir.join("cipher.bin")).unwrap()
-}
-
 /// A configuration whose password is `ENC[RSA-OAEP-SHA256,kid:<kid>,data:<cipher>]`
 /// with `encryption = true`, beside an OpenSSL key pair `enc.pem` / `dec.pem`
 /// (0600); the ciphertext made by OpenSSL with `opts`.
@@ -269,8 +239,11 @@ fn config_encrypted_by_openssl(opts: &[&str]) -> Scratch {
         &["pkey", "-in", "dec.pem", "-pubout", "-out", "enc.pem"],
     );
     let kid = openssl_key_id(&s.path("enc.pem"));
-    let data =
-        base64::engine::general_purpose::STANDARD.encode(openssl_encrypt(dir, "enc.pem", opts));
+    let data = base64::engine::general_purpose::STANDARD.encode(openssl_encrypt(
+        PASSWORD,
+        &dir.join("enc.pem"),
+        opts,
+    ));
     let text = fs::read_to_string(testdata("sample/confserv.conf"))
         .unwrap()
         .replace("encryption = false", "encryption = true")

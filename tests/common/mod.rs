@@ -169,14 +169,7 @@ pub fn openssl_decrypt(value: &str, dec: &Path) -> String {
         .arg(dec)
         .arg("-in")
         .arg(&input)
-        .args([
-            "-pkeyopt",
-            "rsa_padding_mode:oaep",
-            "-pkeyopt",
-            "rsa_oaep_md:sha256",
-            "-pkeyopt",
-            "rsa_mgf1_md:sha256",
-        ])
+        .args(OAEP_SHA256)
         .output()
         .expect("openssl must be installed (.ci/run installs it)");
     assert!(
@@ -231,4 +224,42 @@ pub fn stderr(out: &Output) -> String {
 /// Sets a file's permission bits.
 pub fn set_mode(path: &Path, mode: u32) {
     fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// The `openssl pkeyutl` options of confpass's values: OAEP, SHA-256, MGF1 SHA-256.
+pub const OAEP_SHA256: [&str; 6] = [
+    "-pkeyopt",
+    "rsa_padding_mode:oaep",
+    "-pkeyopt",
+    "rsa_oaep_md:sha256",
+    "-pkeyopt",
+    "rsa_mgf1_md:sha256",
+];
+
+/// Encrypts `password` with stock `openssl pkeyutl -encrypt -pubin`, the
+/// public key file `enc` and the padding options `opts`.
+pub fn openssl_encrypt(password: &str, enc: &Path, opts: &[&str]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new("openssl")
+        .args(["pkeyutl", "-encrypt", "-pubin", "-inkey"])
+        .arg(enc)
+        .args(opts)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("openssl must be installed (.ci/run installs it)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(password.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "openssl pkeyutl -encrypt failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
 }
