@@ -8,12 +8,15 @@
 //! whenever it can read the original. A failure is [`Error::SelfCheck`]: a
 //! bug, reported before anything is written.
 
+use std::path::Path;
+
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
 use crate::config::{ConfigFile, names_match};
 use crate::confserv::{self, Layout, Stored};
 use crate::error::{Error, Result};
+use crate::keyfiles::normalize;
 use crate::keys::{DecryptionKey, EncryptionKey};
 
 /// Whether an option is one the edit may change or add.
@@ -34,7 +37,9 @@ fn fail(file: &ConfigFile, reason: &str) -> Error {
 /// Checks `new` against `old`: only the intended options differ, every other
 /// line is byte-identical and in order, the new value is a well-formed value
 /// for `enc` with `encryption = true`, and, given the private key, it decrypts
-/// to `password`.
+/// to `password`. And the start-up rule: read back as the server's start-up
+/// call reads it (its own `server` option, its own key path), the new file
+/// gives this value, and names `dec_path` as the private key.
 ///
 /// # Errors
 /// [`Error::SelfCheck`] naming the check that failed.
@@ -42,7 +47,7 @@ pub(crate) fn edited(
     old: &ConfigFile,
     new: &[u8],
     layout: &Layout,
-    db_section: Option<&str>,
+    dec_path: &Path,
     enc: &EncryptionKey,
     decrypt: Option<(&DecryptionKey, &SecretString)>,
 ) -> Result<()> {
@@ -84,8 +89,24 @@ pub(crate) fn edited(
             "the byte-order mark or the final line end changed",
         ));
     }
-    let again = Layout::locate(&new_file, &layout.server_name, db_section)
-        .map_err(|_| fail(old, "the edited file no longer locates the password"))?;
+    let again = Layout::locate(&new_file, &layout.server_name, None)
+        .ok()
+        .filter(|again| names_match(again.db_name.as_bytes(), &layout.db_name))
+        .ok_or_else(|| {
+            fail(
+                old,
+                "the server would not read the edited password at start-up",
+            )
+        })?;
+    let key_path = again
+        .decryption_key_path(&new_file)
+        .map_err(|_| fail(old, "the edited file's decryption-key cannot be read back"))?;
+    if normalize(&key_path) != normalize(dec_path) {
+        return Err(fail(
+            old,
+            "the edited file would send the server to another key file than the one used",
+        ));
+    }
     let value = match again.stored(&new_file) {
         Ok(Stored::Encrypted(v)) if v.key_id() == enc.id() => v,
         _ => {

@@ -193,9 +193,7 @@ impl ConfigFile {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 Err(Error::ConfigNotFound { path })
             }
-            Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => {
-                Err(Error::ConfigNotAFile { path })
-            }
+            Err(e) if crate::platform::is_not_regular(&e) => Err(Error::ConfigNotAFile { path }),
             Err(e) => Err(Error::ConfigRead { path, source: e }),
         }
     }

@@ -16,9 +16,12 @@ use crate::config::ConfigFile;
 use crate::confserv::{self, Layout, Stored};
 use crate::error::{Error, PasswordOrigin, Result};
 use crate::fault;
-use crate::fsutil::{LockedFile, parent_dir};
-use crate::keyfiles::{Created, KeyFiles, key_paths, normalize, settle_keys, verify_stored};
+use crate::fsutil::{parent_dir, remove_stale_temps};
+use crate::keyfiles::{KeyFiles, key_paths, normalize, settle_keys, verify_stored};
+use crate::keyring;
 use crate::keys::{self, KeyId};
+use crate::platform::Owner;
+use crate::txn::{Created, Locks, Source, lock_for};
 use crate::value::EncryptedValue;
 
 /// A password prompt, called only when the file holds no password to encrypt.
@@ -124,6 +127,9 @@ pub struct Outcome {
     pub preview: Option<Preview>,
     /// Whether this was a dry run (nothing was written).
     pub dry_run: bool,
+    /// What the user should know (for example other hard links to the
+    /// file, which keep its old content).
+    pub warnings: Vec<String>,
 }
 
 /// What an operation did to the file.
@@ -184,81 +190,163 @@ pub(crate) fn masked(file: &ConfigFile, layout: &Layout, stored: &Stored<'_>) ->
     ed.finish()
 }
 
-/// What every writing operation starts from: the file locked and read, the
-/// password located, the key files named, and what killed runs left removed.
+/// What every writing operation starts from: the locks taken, the file read,
+/// the password located, the key files named, and what killed runs left
+/// removed (ARCHITECTURE.md, "Transactions").
 pub(crate) struct Opened {
-    pub(crate) locked: LockedFile,
+    pub(crate) locks: Locks,
+    pub(crate) source: Source,
     pub(crate) file: ConfigFile,
     pub(crate) layout: Layout,
     pub(crate) enc_path: PathBuf,
     pub(crate) dec_path: PathBuf,
+    pub(crate) owner: Owner,
 }
 
 impl Opened {
     pub(crate) fn open(req: &Request<'_>) -> Result<Opened> {
         keys::check_bits(req.bits)?;
-        let mut locked = LockedFile::open(&req.config)?;
-        let file = ConfigFile::parse(&req.config, locked.read()?);
-        let layout = Layout::locate(&file, &req.server_section, req.db_section.as_deref())?;
-        let (enc_path, dec_path) = key_paths(&file, &layout, &req.keys)?;
-        for path in [locked.target(), &enc_path, &dec_path] {
-            crate::fsutil::remove_stale_temps(path);
+        let (locks, (source, file, layout, enc_path, dec_path)) =
+            lock_for(&[req.config.as_path()], || {
+                let (source, mut bytes) = Source::open(&req.config)?;
+                let file = ConfigFile::parse(&req.config, std::mem::take(&mut *bytes));
+                let layout = Layout::locate(&file, &req.server_section, req.db_section.as_deref())?;
+                startup_reads_the_same_section(&file, &layout, req)?;
+                let (enc_path, dec_path) = key_paths(&file, &layout, &req.keys)?;
+                let dirs = [&enc_path, &dec_path]
+                    .iter()
+                    .filter_map(|p| std::fs::canonicalize(parent_dir(p)).ok())
+                    .collect();
+                Ok(((source, file, layout, enc_path, dec_path), dirs))
+            })?;
+        let owner = source.owner()?;
+        let name = source.target().file_name().map(|n| n.to_owned());
+        remove_stale_temps(parent_dir(source.target()), |t| {
+            name.as_deref().is_some_and(|n| n == t)
+        });
+        for dir in [parent_dir(&enc_path), parent_dir(&dec_path)] {
+            remove_stale_temps(dir, |t| keyring::belongs_to_pair(t, &enc_path, &dec_path));
         }
+        fault::pause_point("locked");
         Ok(Opened {
-            locked,
+            locks,
+            source,
             file,
             layout,
             enc_path,
             dec_path,
+            owner,
         })
     }
 
     pub(crate) fn outcome(
-        config: &Path,
-        dry_run: bool,
-        layout: &Layout,
+        &self,
+        req: &Request<'_>,
         key_id: KeyId,
         action: Action,
         created: Vec<PathBuf>,
         preview: Option<Preview>,
     ) -> Outcome {
         Outcome {
-            file: config.to_path_buf(),
-            server_section: layout.server_name.clone(),
-            db_section: layout.db_name.clone(),
+            file: req.config.clone(),
+            server_section: self.layout.server_name.clone(),
+            db_section: self.layout.db_name.clone(),
             key_id,
             changed: action != Action::Unchanged,
             created,
             action,
             preview,
-            dry_run,
+            dry_run: req.dry_run,
+            warnings: if action == Action::Unchanged {
+                Vec::new()
+            } else {
+                self.source.warnings()
+            },
         }
     }
+
+    /// Writes the new file: prepares the replacement, creates the key files
+    /// `write_keys` makes (recorded in `created`), checks and commits, then
+    /// flushes the directory. Before the commit a failure removes what was
+    /// created; after it nothing is undone ([`Error::Committed`]).
+    pub(crate) fn write(
+        &self,
+        new_bytes: &[u8],
+        write_keys: impl FnOnce(&mut Created) -> Result<()>,
+    ) -> Result<Vec<PathBuf>> {
+        let prepared = self.source.prepare(new_bytes)?;
+        let mut created = Created::default();
+        write_keys(&mut created)?;
+        self.source.commit(prepared, self.file.bytes())?;
+        let created = created.keep();
+        self.source.sync_after_commit(&self.locks)?;
+        Ok(created)
+    }
+}
+
+/// `-p DBSECTION` must name the section the server reads at start-up (its
+/// `server` option), or the file would say `encryption = true` over a
+/// password the server never sees decrypted.
+fn startup_reads_the_same_section(
+    file: &ConfigFile,
+    layout: &Layout,
+    req: &Request<'_>,
+) -> Result<()> {
+    let Some(given) = req.db_section.as_deref() else {
+        return Ok(());
+    };
+    let startup = match Layout::locate(file, &req.server_section, None) {
+        Ok(l) => l,
+        Err(Error::OptionMissing {
+            path,
+            section,
+            option,
+            ..
+        }) => {
+            return Err(Error::OptionMissing {
+                path,
+                section,
+                option,
+                fix: "the server reads the database section this option names at start-up: add `server = DBSECTION` naming the section given after -p",
+            });
+        }
+        Err(e) => return Err(e),
+    };
+    if startup.db != layout.db {
+        return Err(Error::BadValue {
+            path: file.path().to_path_buf(),
+            section: layout.server_name.clone(),
+            option: confserv::SERVER_OPTION.into(),
+            reason: format!(
+                "names [{}], but -p was given [{given}]: the server reads the password of [{}] at start-up; set `server = {given}`, or run -p without a section",
+                startup.db_name, startup.db_name
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Runs `-p`: see the module documentation.
 ///
 /// # Errors
-/// Every [`Error`] of the catalogue; the files are then as they were.
+/// Every [`Error`] of the catalogue; before the commit the files are then
+/// as they were; [`Error::Committed`] says the new value is in place.
 pub fn encrypt_file(mut req: Request<'_>) -> Result<Outcome> {
+    let opened = Opened::open(&req)?;
     let Opened {
-        locked,
         file,
         layout,
         enc_path,
         dec_path,
-    } = Opened::open(&req)?;
-    let stored = layout.stored(&file)?;
-    let (config, dry_run) = (req.config.clone(), req.dry_run);
-    let outcome = |key_id, action, created, preview| {
-        Opened::outcome(&config, dry_run, &layout, key_id, action, created, preview)
-    };
+        ..
+    } = &opened;
+    let stored = layout.stored(file)?;
 
     let (password, origin) = match (req.password.take(), &stored) {
         (Some(given), _) => given,
         (None, Stored::Encrypted(value)) => {
-            verify_stored(&file, &layout, value, &enc_path, &dec_path)?;
-            return Ok(outcome(value.key_id(), Action::Unchanged, Vec::new(), None));
+            verify_stored(file, layout, value, enc_path, dec_path)?;
+            return unchanged(&opened, &req, value.key_id());
         }
         (None, Stored::Plain("")) => match req.prompt.as_mut() {
             Some(prompt) => (prompt()?, PasswordOrigin::Prompt),
@@ -272,73 +360,77 @@ pub fn encrypt_file(mut req: Request<'_>) -> Result<Outcome> {
         (None, Stored::Plain(p)) => (SecretString::from((*p).to_owned()), PasswordOrigin::File),
     };
 
-    locked.check_writable()?;
-    let keys = settle_keys(&enc_path, &dec_path, req.bits, &password, origin)
-        .map_err(|e| in_file(e, &file, &layout))?;
+    opened.source.check_writable()?;
+    let keys = settle_keys(enc_path, dec_path, req.bits, &password, origin)
+        .map_err(|e| in_file(e, file, layout))?;
 
     // An encrypted value that already holds this password stays as it is.
     if let (Stored::Encrypted(value), Some(dec)) = (&stored, &keys.dec)
         && !keys.write_dec
         && !keys.write_enc
         && value.key_id() == dec.id()
-        && let Ok(current) = crate::startup::decrypt_in(&file, &layout, value, dec, &dec_path)
+        && let Ok(current) = crate::startup::decrypt_in(file, layout, value, dec, dec_path)
         && current.expose_secret() == password.expose_secret()
     {
-        return Ok(outcome(value.key_id(), Action::Unchanged, Vec::new(), None));
+        return unchanged(&opened, &req, value.key_id());
     }
 
     let value = EncryptedValue::encrypt(&keys.enc, &password)?;
-    let new_bytes = edit(&file, &layout, &req.keys, &dec_path, &value)?;
+    let new_bytes = edit(file, layout, &req.keys, dec_path, &value)?;
     let decrypt = keys.dec.as_ref().map(|dec| (dec, &password));
-    crate::check::edited(
-        &file,
-        &new_bytes,
-        &layout,
-        req.db_section.as_deref(),
-        &keys.enc,
-        decrypt,
-    )?;
+    crate::check::edited(file, &new_bytes, layout, dec_path, &keys.enc, decrypt)?;
 
     if req.dry_run {
-        let would_create = [(keys.write_dec, &dec_path), (keys.write_enc, &enc_path)]
+        let would_create = [(keys.write_dec, dec_path), (keys.write_enc, enc_path)]
             .into_iter()
             .filter(|(write, _)| *write)
             .map(|(_, path)| path.clone())
             .collect();
         let preview = Preview {
-            before: masked(&file, &layout, &stored),
+            before: masked(file, layout, &stored),
             after: new_bytes,
         };
-        return Ok(outcome(
+        let outcome = opened.outcome(
+            &req,
             value.key_id(),
             Action::Encrypted,
             would_create,
             Some(preview),
-        ));
+        );
+        return Ok(outcome);
     }
 
-    let mut created = Created::default();
-    if keys.write_dec {
-        let dec = keys
-            .dec
-            .as_ref()
-            .ok_or_else(|| Error::Crypto("no private key to write".into()))?;
-        dec.save(&dec_path)?;
-        created.0.push(dec_path.clone());
-        fault::pause_point("dec-written");
+    let created = opened.write(&new_bytes, |created| {
+        if keys.write_dec {
+            let dec = keys
+                .dec
+                .as_ref()
+                .ok_or_else(|| Error::Crypto("no private key to write".into()))?;
+            dec.save_for(dec_path, opened.owner, "dec")?;
+            created.push(dec_path.clone(), "dec");
+            fault::pause_point("dec-written");
+        }
+        if keys.write_enc {
+            keys.enc.save_for(enc_path, opened.owner, "enc")?;
+            created.push(enc_path.clone(), "enc");
+            fault::pause_point("enc-written");
+        }
+        Ok(())
+    })?;
+    Ok(opened.outcome(&req, value.key_id(), Action::Encrypted, created, None))
+}
+
+/// Nothing to change: the directory is flushed all the same, which completes
+/// a run whose flush after its commit failed.
+fn unchanged(opened: &Opened, req: &Request<'_>, key_id: KeyId) -> Result<Outcome> {
+    if !req.dry_run {
+        let dir = parent_dir(opened.source.target());
+        opened.locks.sync(dir, "config").map_err(|e| Error::Write {
+            path: dir.to_path_buf(),
+            source: e,
+        })?;
     }
-    if keys.write_enc {
-        keys.enc.save(&enc_path)?;
-        created.0.push(enc_path.clone());
-        fault::pause_point("enc-written");
-    }
-    locked.replace(&new_bytes)?;
-    Ok(outcome(
-        value.key_id(),
-        Action::Encrypted,
-        created.keep(),
-        None,
-    ))
+    Ok(opened.outcome(req, key_id, Action::Unchanged, Vec::new(), None))
 }
 
 /// A problem with the password that came from the file is a problem of the
@@ -390,7 +482,7 @@ fn edit(
         let wanted = normalize(dec_path);
         let needs_option = wanted != normalize(&default_dec) || current.is_some();
         if needs_option && current.as_deref().map(normalize) != Some(wanted) {
-            let text = absolute_text(dec_path, file, layout)?;
+            let text = absolute_text(dec_path)?;
             match layout.decryption_key {
                 Some(o) => ed.set(o, &text),
                 None => ed.add(layout.server, confserv::DECRYPTION_KEY_OPTION, &text),
@@ -402,18 +494,22 @@ fn edit(
 
 /// The absolute path to write as `decryption-key`, so the server finds the
 /// key whatever its working directory.
-fn absolute_text(dec: &Path, file: &ConfigFile, layout: &Layout) -> Result<String> {
+fn absolute_text(dec: &Path) -> Result<String> {
     let abs = std::path::absolute(dec).unwrap_or_else(|_| dec.to_path_buf());
-    match abs.to_str() {
-        Some(s) if !s.contains(['\n', '\r']) => Ok(s.to_owned()),
-        _ => Err(Error::BadValue {
-            path: file.path().to_path_buf(),
-            section: layout.server_name.clone(),
-            option: confserv::DECRYPTION_KEY_OPTION.into(),
-            reason: format!(
-                "cannot hold the key path {}: it is not one line of UTF-8; move the key to a plainer path",
-                abs.display()
-            ),
-        }),
+    let refuse = |why: &str| Error::KeyPathNotStorable {
+        path: dec.to_path_buf(),
+        reason: format!(
+            "{why}, so `decryption-key` in the configuration file could not name it exactly and the server would not find the key: give a plainer path after -keys"
+        ),
+    };
+    let text = abs.to_str().ok_or_else(|| refuse("is not valid UTF-8"))?;
+    if text.contains(['\n', '\r', '\0']) {
+        return Err(refuse("contains a line break or a NUL byte"));
     }
+    if text.trim_matches([' ', '\t']) != text {
+        return Err(refuse(
+            "begins or ends with a space or a tab, which a configuration value does not keep",
+        ));
+    }
+    Ok(text.to_owned())
 }

@@ -32,6 +32,10 @@ pub enum Category {
     Io,
     /// A check confpass makes on itself failed; this is a bug to report.
     Internal,
+    /// The configuration file was replaced (the commit happened, the new
+    /// value is in place and decryptable), but a later step failed: running
+    /// the same command again completes it.
+    Committed,
 }
 
 /// Where a password handed to confpass came from, for error messages.
@@ -389,11 +393,73 @@ pub enum Error {
     },
     /// Another run holds the lock on the configuration file for too long.
     #[error(
-        "configuration file {path} is locked by another confpass run that has not finished in 60 seconds: wait for it to end, then run again"
+        "configuration file {path} (or its key files) is locked by another confpass run that has not finished in 60 seconds: wait for it to end, then run again"
     )]
     Locked {
         /// The configuration file.
         path: PathBuf,
+    },
+    /// A directory that must be locked and flushed cannot be opened.
+    #[error(
+        "cannot open directory {path} to lock it against other runs and flush it: {source}; confpass needs read and search access to the directories of the configuration file and the key files (and write access where it creates files)"
+    )]
+    DirAccess {
+        /// The directory.
+        path: PathBuf,
+        /// What the operating system said.
+        source: io::Error,
+    },
+    /// The configuration file was replaced or edited by someone else while
+    /// this run worked on it.
+    #[error(
+        "configuration file {path} was replaced or changed by someone else while confpass was working on it; confpass changed nothing: run the command again"
+    )]
+    ConfigChanged {
+        /// The configuration file.
+        path: PathBuf,
+    },
+    /// The replacement could not be given what the original has.
+    #[error(
+        "confpass refused to rewrite configuration file {path}: the new file could not keep {what}; nothing was changed"
+    )]
+    CannotKeepAttributes {
+        /// The configuration file.
+        path: PathBuf,
+        /// What cannot be kept, and why.
+        what: String,
+    },
+    /// The configuration file was committed, but a later step failed.
+    #[error(
+        "configuration file {path} was rewritten and holds the new value, which the server can decrypt, but a later step failed ({what}: {source}); run the same command again to complete it"
+    )]
+    Committed {
+        /// The configuration file.
+        path: PathBuf,
+        /// The step that failed.
+        what: String,
+        /// Why it failed.
+        source: Box<Error>,
+    },
+    /// A staged or retired key name is taken by a file that does not hold
+    /// the key its name says.
+    #[error(
+        "key file {path} should hold key id {id} but holds {holds}: confpass never uses, replaces or removes it; move it away, then run again"
+    )]
+    KeyNameTaken {
+        /// The file.
+        path: PathBuf,
+        /// The key id its name says.
+        id: KeyId,
+        /// What it holds.
+        holds: String,
+    },
+    /// A key path that the configuration file cannot hold so that it reads back the same.
+    #[error("key file path {path} {reason}")]
+    KeyPathNotStorable {
+        /// The key path as given.
+        path: PathBuf,
+        /// Why, and what to do.
+        reason: String,
     },
     /// Key generation or encryption failed inside the RSA implementation.
     #[error("RSA operation failed: {0}")]
@@ -421,7 +487,8 @@ impl Error {
             | PasswordsDiffer
             | PasswordTooLong { .. }
             | BadKeySize { .. }
-            | NoPassword { .. } => Category::Usage,
+            | NoPassword { .. }
+            | KeyPathNotStorable { .. } => Category::Usage,
             ConfigNotFound { .. }
             | ConfigNotAFile { .. }
             | Syntax { .. }
@@ -439,14 +506,19 @@ impl Error {
             | KeyPermissions { .. }
             | KeyMismatch { .. }
             | WrongKey { .. }
-            | KeyIdMismatch { .. } => Category::Key,
+            | KeyIdMismatch { .. }
+            | KeyNameTaken { .. } => Category::Key,
             DecryptFailed { .. } | Undecryptable { .. } => Category::Decrypt,
             ConfigRead { .. }
             | ConfigNotWritable { .. }
             | KeyRead { .. }
             | Write { .. }
             | KeyExists { .. }
-            | Locked { .. } => Category::Io,
+            | Locked { .. }
+            | DirAccess { .. }
+            | ConfigChanged { .. }
+            | CannotKeepAttributes { .. } => Category::Io,
+            Committed { .. } => Category::Committed,
             Crypto(_) | SelfCheck { .. } => Category::Internal,
         }
     }

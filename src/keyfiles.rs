@@ -4,9 +4,8 @@
 //! beside the configuration file). The key policy of `-p` lives here: load
 //! both and check they are one pair, use the public key alone, derive the
 //! public key from the private one, or generate a pair. So does the lookup
-//! the start-up call and `--check` share: the private key for a value's key
-//! id, which during a key rotation may be the staged `dec.<key id>.pem`
-//! beside `dec.pem` (see ARCHITECTURE.md, "Key rotation").
+//! the start-up call and `--check` share, the private key for a value's key
+//! id, is in [`crate::keyring`] (re-exported here).
 
 use std::path::{Path, PathBuf};
 
@@ -17,7 +16,9 @@ use crate::confserv::{self, Layout};
 use crate::error::{Error, PasswordOrigin, Result};
 use crate::fault;
 use crate::fsutil::parent_dir;
-use crate::keys::{self, DecryptionKey, EncryptionKey, KeyId};
+use crate::keyring::exists;
+pub use crate::keyring::{decryption_key_for, staged_path};
+use crate::keys::{self, DecryptionKey, EncryptionKey};
 use crate::value::{EncryptedValue, check_password, check_password_for_bits};
 
 /// Where the key files are.
@@ -42,49 +43,6 @@ pub(crate) struct Keys {
     pub(crate) write_dec: bool,
     /// Whether this run must write the public key file (new or derived).
     pub(crate) write_enc: bool,
-}
-
-/// Whether a key file exists; an error says why it cannot be told.
-pub(crate) fn exists(p: &Path) -> Result<bool> {
-    p.try_exists().map_err(|e| Error::KeyRead {
-        path: p.to_path_buf(),
-        source: e,
-    })
-}
-
-/// Where a rotation keeps key `id` until it becomes the main key file:
-/// `dec.pem` → `dec.<id>.pem`, `/k/enc.pem` → `/k/enc.<id>.pem`.
-pub fn staged_path(path: &Path, id: KeyId) -> PathBuf {
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let name = match path.extension() {
-        Some(ext) => format!("{stem}.{id}.{}", ext.to_string_lossy()),
-        None => format!("{stem}.{id}"),
-    };
-    path.with_file_name(name)
-}
-
-/// The private key for a value made for `id`: the key file at `path` if it
-/// is that key, else the staged `dec.<id>.pem` a rotation left beside it.
-/// Returns the key and the file it came from; when neither matches, the
-/// main key file, so that decrypting names both key ids.
-///
-/// # Errors
-/// The errors of [`DecryptionKey::load`] for the main key file.
-pub fn decryption_key_for(path: &Path, id: KeyId) -> Result<(DecryptionKey, PathBuf)> {
-    let main = DecryptionKey::load(path)?;
-    if main.id() != id {
-        let staged = staged_path(path, id);
-        if exists(&staged)?
-            && let Ok(key) = DecryptionKey::load(&staged)
-            && key.id() == id
-        {
-            return Ok((key, staged));
-        }
-    }
-    Ok((main, path.to_path_buf()))
 }
 
 /// The key files this run uses: `-keys ENC DEC`, or the defaults beside the
@@ -219,24 +177,6 @@ pub(crate) fn verify_stored(
         });
     }
     Ok(())
-}
-
-/// Key files created by this run; removed again on drop unless kept.
-#[derive(Default)]
-pub(crate) struct Created(pub(crate) Vec<PathBuf>);
-
-impl Created {
-    pub(crate) fn keep(mut self) -> Vec<PathBuf> {
-        std::mem::take(&mut self.0)
-    }
-}
-
-impl Drop for Created {
-    fn drop(&mut self) {
-        for path in &self.0 {
-            let _ = std::fs::remove_file(path);
-        }
-    }
 }
 
 /// A path made absolute with its directory's symlinks resolved, for comparing.

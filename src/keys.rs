@@ -24,6 +24,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::fsutil;
+use crate::platform::{self, Owner};
 
 /// The smallest modulus confpass accepts, in bits.
 pub const MIN_BITS: usize = 2048;
@@ -155,7 +156,14 @@ impl EncryptionKey {
     /// # Errors
     /// [`Error::KeyExists`] when the file appeared meanwhile, [`Error::Write`] otherwise.
     pub fn save(&self, path: &Path) -> Result<()> {
-        fsutil::create_new_file(path, self.to_pem()?.as_bytes(), 0o644)
+        fsutil::create_new_file(path, self.to_pem()?.as_bytes(), 0o644, None, "enc")
+    }
+
+    /// [`EncryptionKey::save`] for a file that belongs to a configuration
+    /// file: as root, the new file takes `owner`; `role` names the step for
+    /// the fault tests.
+    pub(crate) fn save_for(&self, path: &Path, owner: Owner, role: &str) -> Result<()> {
+        fsutil::create_new_file(path, self.to_pem()?.as_bytes(), 0o644, Some(owner), role)
     }
 }
 
@@ -266,7 +274,13 @@ impl DecryptionKey {
     /// # Errors
     /// [`Error::KeyExists`] when the file appeared meanwhile, [`Error::Write`] otherwise.
     pub fn save(&self, path: &Path) -> Result<()> {
-        fsutil::create_new_file(path, self.to_pem()?.as_bytes(), 0o600)
+        fsutil::create_new_file(path, self.to_pem()?.as_bytes(), 0o600, None, "dec")
+    }
+
+    /// [`DecryptionKey::save`] for a file that belongs to a configuration
+    /// file: as root, the new file takes `owner` (still mode 0600).
+    pub(crate) fn save_for(&self, path: &Path, owner: Owner, role: &str) -> Result<()> {
+        fsutil::create_new_file(path, self.to_pem()?.as_bytes(), 0o600, Some(owner), role)
     }
 }
 
@@ -293,6 +307,10 @@ fn read_key_file(path: &Path, fix: &'static str) -> Result<Zeroizing<String>> {
             path: path.to_path_buf(),
             fix,
         },
+        _ if platform::is_not_regular(&e) => bad(
+            path,
+            "is not a regular file (a FIFO, device or directory): give the path of the key file itself",
+        ),
         _ => Error::KeyRead {
             path: path.to_path_buf(),
             source: e,
@@ -375,26 +393,18 @@ fn check_size(path: &Path, bits: usize) -> Result<()> {
     }
 }
 
-#[cfg(unix)]
 fn check_private_mode(path: &Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
     let meta = std::fs::metadata(path).map_err(|e| Error::KeyRead {
         path: path.to_path_buf(),
         source: e,
     })?;
-    let mode = meta.permissions().mode() & 0o777;
-    if mode & 0o077 != 0 {
-        return Err(Error::KeyPermissions {
+    match platform::private_key_exposure(&meta) {
+        Some(mode) => Err(Error::KeyPermissions {
             path: path.to_path_buf(),
             mode,
-        });
+        }),
+        None => Ok(()),
     }
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn check_private_mode(_path: &Path) -> Result<()> {
-    Ok(())
 }
 
 fn bad(path: &Path, reason: &str) -> Error {

@@ -14,7 +14,7 @@ use secrecy::SecretString;
 use crate::config::ConfigFile;
 use crate::confserv::{Layout, Stored};
 use crate::error::{Error, Result};
-use crate::keyfiles::decryption_key_for;
+use crate::keyring::decryption_key_for;
 use crate::keys::{DecryptionKey, KeyId};
 use crate::value::EncryptedValue;
 

@@ -71,7 +71,8 @@ fn fail_json(s: &Scratch, args: &[&str], stdin: Option<&str>, code: i32, categor
     assert!(s.snapshot() == before, "a failed run changed files");
     let v = json(&out);
     let fields: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(fields.len(), 3, "{v}");
+    assert_eq!(fields.len(), 4, "{v}");
+    assert_eq!(v["committed"], false, "a failure before the commit: {v}");
     assert_eq!(v["category"], category, "{v}");
     assert_eq!(v["exit_code"], code, "{v}");
     let message = v["error"].as_str().expect("error is a string");
@@ -312,7 +313,9 @@ fn check_refuses_dry_run_keys_and_password_stdin() {
     let s = encrypted();
     assert_eq!(
         fail(&s, &["--check", "--dry-run"], 2),
-        format!("confpass: error: --dry-run goes with -p or --rotate-keys\n{USAGE_HINT}")
+        format!(
+            "confpass: error: --dry-run goes with -p, --rotate-keys or --prune-keys\n{USAGE_HINT}"
+        )
     );
     fail(&s, &["--check", "-keys", "enc.pem", "dec.pem"], 2);
     fail(&s, &["--check", "--password-stdin"], 2);
@@ -322,35 +325,59 @@ fn check_refuses_dry_run_keys_and_password_stdin() {
 
 // ---------------------------------------------------------------- --rotate-keys
 
-/// Checks a completed rotation away from `old_kid`: exactly the three files,
-/// dec.pem 0600 and enc.pem one pair with it, the value made for them and
-/// decrypting with stock OpenSSL, no trace of the old id. Returns the new id.
-fn assert_rotated(s: &Scratch, old_kid: &str) -> String {
+/// Checks a completed rotation away from `old_kid` in `dir` ("" or "keys/"):
+/// the new pair and the old one retired beside it (nothing staged or
+/// temporary), dec.pem 0600 and enc.pem one pair with it, the value made for
+/// them and decrypting with stock OpenSSL, the old id only in the retired
+/// files. Returns the new id.
+fn assert_rotated_in(s: &Scratch, dir: &str, old_kid: &str, earlier: &[&str]) -> String {
+    let retired_dec = format!("{dir}dec.retired-{old_kid}.pem");
+    let retired_enc = format!("{dir}enc.retired-{old_kid}.pem");
+    let mut expected = vec![
+        "confserv.conf".to_owned(),
+        format!("{dir}dec.pem"),
+        retired_dec.clone(),
+        format!("{dir}enc.pem"),
+        retired_enc.clone(),
+    ];
+    for kid in earlier {
+        expected.push(format!("{dir}dec.retired-{kid}.pem"));
+        expected.push(format!("{dir}enc.retired-{kid}.pem"));
+    }
+    expected.sort();
+    let expected: Vec<&str> = expected.iter().map(String::as_str).collect();
     assert_eq!(
         names(s),
-        paths(&["confserv.conf", "dec.pem", "enc.pem"]),
+        paths(&expected),
         "no staged or temporary file is left"
     );
-    let dec = DecryptionKey::load(&s.path("dec.pem")).unwrap();
-    let enc = EncryptionKey::load(&s.path("enc.pem")).unwrap();
+    let retired = DecryptionKey::load(&s.path(&retired_dec)).unwrap();
+    assert_eq!(
+        retired.id().to_string(),
+        old_kid,
+        "the old key is retired, not destroyed"
+    );
+    assert_eq!(s.mode(&retired_dec), 0o600);
+    assert_eq!(openssl_key_id(&s.path(&retired_enc)), old_kid);
+    let (dec_file, enc_file) = (format!("{dir}dec.pem"), format!("{dir}enc.pem"));
+    let dec = DecryptionKey::load(&s.path(&dec_file)).unwrap();
+    let enc = EncryptionKey::load(&s.path(&enc_file)).unwrap();
     let kid = dec.id().to_string();
     assert_eq!(enc.id(), dec.id(), "enc.pem and dec.pem are one pair");
-    assert_eq!(openssl_key_id(&s.path("enc.pem")), kid);
+    assert_eq!(openssl_key_id(&s.path(&enc_file)), kid);
     assert_ne!(kid, old_kid, "a new key");
-    assert_eq!(s.mode("dec.pem"), 0o600);
-    assert_eq!(s.mode("enc.pem"), 0o644);
+    assert_eq!(s.mode(&dec_file), 0o600);
+    assert_eq!(s.mode(&enc_file), 0o644);
     assert_eq!(key_id_in(s), kid, "the value names the new key");
     assert_eq!(
-        openssl_decrypt(&stored_value(s), &s.path("dec.pem")),
+        openssl_decrypt(&stored_value(s), &s.path(&dec_file)),
         SAMPLE_PASSWORD
     );
     assert_eq!(startup(s), SAMPLE_PASSWORD);
     for (path, (bytes, _)) in s.snapshot() {
-        assert!(
-            !path.to_string_lossy().contains(old_kid),
-            "{} names the old key",
-            path.display()
-        );
+        if path.to_string_lossy().contains(".retired-") {
+            continue;
+        }
         assert!(
             !String::from_utf8_lossy(&bytes).contains(old_kid),
             "{} mentions the old key id",
@@ -358,6 +385,11 @@ fn assert_rotated(s: &Scratch, old_kid: &str) -> String {
         );
     }
     kid
+}
+
+/// [`assert_rotated_in`] for the default key files beside the configuration.
+fn assert_rotated(s: &Scratch, old_kid: &str) -> String {
+    assert_rotated_in(s, "", old_kid, &[])
 }
 
 #[test]
@@ -401,7 +433,7 @@ fn rotate_keys_makes_a_new_pair_and_retires_the_old_one() {
     assert_exit(&run(&s, &["--check"]), 0);
     let out = run(&s, &["--rotate-keys", "--bits", "2048"]);
     assert_exit(&out, 0);
-    let third = assert_rotated(&s, &kid);
+    let third = assert_rotated_in(&s, "", &kid, &[TEST_KID]);
     assert_ne!(third, TEST_KID);
     assert_eq!(
         stdout(&out),
@@ -432,19 +464,7 @@ fn rotate_keys_with_explicit_key_files_rotates_them_in_place() {
     let v = json(&out);
     assert_eq!(v["action"], "rotated");
     let kid = v["key_id"].as_str().unwrap().to_owned();
-    assert_ne!(kid, TEST_KID);
-    assert_eq!(
-        names(&s),
-        paths(&["confserv.conf", "keys/dec.pem", "keys/enc.pem"])
-    );
-    assert_eq!(s.mode("keys/dec.pem"), 0o600);
-    assert_eq!(openssl_key_id(&s.path("keys/enc.pem")), kid);
-    assert_eq!(key_id_in(&s), kid);
-    assert_eq!(
-        openssl_decrypt(&stored_value(&s), &s.path("keys/dec.pem")),
-        SAMPLE_PASSWORD
-    );
-    assert_eq!(startup(&s), SAMPLE_PASSWORD);
+    assert_eq!(assert_rotated_in(&s, "keys/", TEST_KID, &[]), kid);
 }
 
 #[test]
@@ -504,14 +524,16 @@ fn rotate_keys_rerun_after_the_commit_completes_the_rotation() {
     // new key that is still staged beside the old dec.pem / enc.pem.
     let (s, new) = interrupted_after_commit();
     let kid = new.id().to_string();
-    assert!(s.exists(&format!("dec.{kid}.pem")) && s.exists(&format!("enc.{kid}.pem")));
+    assert!(
+        s.exists(&format!("dec.staged-{kid}.pem")) && s.exists(&format!("enc.staged-{kid}.pem"))
+    );
 
     // The server can start, and --check finds the staged key.
     assert_eq!(startup(&s), SAMPLE_PASSWORD);
     let v = json(&run(&s, &["--check", "--json"]));
     assert_eq!(v["state"], "decryptable");
     assert_eq!(v["key_id"], kid.as_str());
-    assert_eq!(v["key_file"], format!("./dec.{kid}.pem").as_str());
+    assert_eq!(v["key_file"], format!("./dec.staged-{kid}.pem").as_str());
 
     let out = run(&s, &["--rotate-keys", "--bits", "2048", "--json"]);
     assert_exit(&out, 0);
@@ -530,7 +552,7 @@ fn rotate_keys_rerun_after_the_commit_completes_the_rotation() {
 }
 
 #[test]
-fn rotate_keys_rerun_before_the_commit_discards_the_staged_pair() {
+fn rotate_keys_rerun_before_the_commit_leaves_the_unnamed_staged_pair_to_prune_keys() {
     // A rotation killed before its commit: a staged pair nobody names.
     let s = encrypted();
     let abandoned = DecryptionKey::generate(2048).unwrap();
@@ -549,11 +571,41 @@ fn rotate_keys_rerun_before_the_commit_discards_the_staged_pair() {
         ))
         .unwrap();
     assert_eq!(startup(&s), SAMPLE_PASSWORD);
+    let staged = [
+        format!("dec.staged-{old_staged}.pem"),
+        format!("enc.staged-{old_staged}.pem"),
+    ];
+    let abandoned_bytes: Vec<Vec<u8>> = staged.iter().map(|n| s.read(n)).collect();
     let out = run(&s, &["--rotate-keys", "--bits", "2048", "--json"]);
     assert_exit(&out, 0);
     assert_eq!(json(&out)["action"], "rotated");
-    let kid = assert_rotated(&s, TEST_KID);
-    assert_ne!(kid, old_staged, "a fresh key, not the abandoned one");
+    assert_ne!(
+        key_id_in(&s),
+        old_staged,
+        "a fresh key, not the abandoned one"
+    );
+    // No private key is destroyed implicitly: the abandoned pair is still
+    // there, untouched, until --prune-keys is asked to remove it.
+    for (name, bytes) in staged.iter().zip(&abandoned_bytes) {
+        assert_eq!(&s.read(name), bytes, "{name} untouched");
+    }
+    let out = run(&s, &["--prune-keys", "--json"]);
+    assert_exit(&out, 0);
+    let v = json(&out);
+    let removed: Vec<&str> = v["removed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        removed.len(),
+        4,
+        "the abandoned staged pair and the retired pair: {v}"
+    );
+    assert_eq!(v["kept"], serde_json::json!([]), "{v}");
+    assert_eq!(names(&s), paths(&["confserv.conf", "dec.pem", "enc.pem"]));
+    assert_eq!(startup(&s), SAMPLE_PASSWORD);
 }
 
 // ---------------------------------------------------------------- -p --json
@@ -574,7 +626,8 @@ fn p_json_encrypts_then_reports_unchanged() {
     assert_eq!(v["dry_run"], false);
     assert!(v.get("diff").is_none(), "{v}");
     let fields: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(fields.len(), 8, "{v}");
+    assert_eq!(fields.len(), 9, "{v}");
+    assert_eq!(v["warnings"], serde_json::json!([]));
     assert_eq!(startup(&s), SAMPLE_PASSWORD);
 
     let before = s.snapshot();

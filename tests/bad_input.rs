@@ -28,7 +28,7 @@ const PW: &str = "Zq9-unique-pass";
 const USAGE_HINT: &str = "hint: run `confpass --help` for the usage\n";
 
 /// The hint after a key mismatch.
-const KEY_HINT: &str = "hint: keys are never overwritten; move the wrong file away only if you are sure it is not needed\n";
+const KEY_HINT: &str = "hint: keys are never overwritten; if a --rotate-keys was interrupted, run it again to finish it; move a wrong file away only if you are sure it is not needed\n";
 
 /// The standard test file. Line numbers: 2 `[confserv]`, 4 `server`,
 /// 5 `encryption`, 7 `[log]`, 10 `[dbserver]`, 13 `password`.
@@ -1441,7 +1441,7 @@ fn fail_no_p() {
     assert_eq!(
         err,
         format!(
-            "confpass: error: nothing to do: give -p to encrypt the password, or --check, --rotate-keys, --reveal (see --help)\n{USAGE_HINT}"
+            "confpass: error: nothing to do: give -p to encrypt the password, or --check, --rotate-keys, --reveal, --prune-keys (see --help)\n{USAGE_HINT}"
         )
     );
     let err = fail(
@@ -1452,7 +1452,7 @@ fn fail_no_p() {
     assert_eq!(
         err,
         format!(
-            "confpass: error: nothing to do: give -p to encrypt the password, or --check, --rotate-keys, --reveal (see --help)\n{USAGE_HINT}"
+            "confpass: error: nothing to do: give -p to encrypt the password, or --check, --rotate-keys, --reveal, --prune-keys (see --help)\n{USAGE_HINT}"
         )
     );
 }

@@ -25,10 +25,12 @@ Examples:
   confpass -p -keys /etc/cs/enc.pem /etc/cs/dec.pem      use (or create) keys elsewhere
   confpass --check                     does the stored password decrypt with the server's key?
   confpass --rotate-keys --dry-run     show what a key rotation would change
+  confpass --prune-keys -c a.conf -c b.conf   remove retired keys neither file names
 
 Exit codes: 0 done or nothing to do, 1 internal error, 2 usage, 3 configuration file,
-4 key file, 5 decryption failed, 6 input/output; --check: 0 decryptable, 10 plain,
-11 encrypted for another key, 12 corrupt.
+4 key file, 5 decryption failed, 6 input/output (nothing was changed),
+7 committed: the file holds the new value, but a later step failed (run the command again);
+--check: 0 decryptable, 10 plain, 11 encrypted for another key, 12 corrupt.
 
 Shell completions and the man page: confpass --completions bash|zsh|fish|elvish|powershell,
 confpass --man (README.md says where to put them).";
@@ -59,9 +61,13 @@ pub struct Flags {
     #[arg(long)]
     reveal: bool,
 
-    /// The configuration file [default: confserv.conf (confserv.cfg on Windows) in the current directory]
-    #[arg(short = 'c', value_name = "FILE")]
-    config: Option<PathBuf>,
+    /// Remove the staged and retired key files that none of the given configuration files (-c, once per file) names.
+    #[arg(long)]
+    prune_keys: bool,
+
+    /// The configuration file [default: confserv.conf (confserv.cfg on Windows) in the current directory]; with --prune-keys, once per file that uses the key pair
+    #[arg(short = 'c', value_name = "FILE", action = ArgAction::Append)]
+    config: Vec<PathBuf>,
 
     /// The server section [default: confserv]
     #[arg(short = 's', value_name = "SECTION")]
@@ -117,6 +123,8 @@ pub enum Mode {
     Check,
     RotateKeys,
     Reveal,
+    /// `--prune-keys`: remove staged and retired keys no given file names.
+    PruneKeys,
     /// `--completions SHELL`: print the completion script.
     Completions(Shell),
     /// `--man`: print the man page.
@@ -127,6 +135,8 @@ pub enum Mode {
 pub struct Plan {
     pub mode: Mode,
     pub config: PathBuf,
+    /// Every `-c` given (`--prune-keys` takes several), else the default file.
+    pub configs: Vec<PathBuf>,
     /// Whether `-c` named the file (else the default name was assumed).
     pub config_given: bool,
     pub section: String,
@@ -162,6 +172,7 @@ impl Plan {
             (flags.check, Mode::Check),
             (flags.rotate_keys, Mode::RotateKeys),
             (flags.reveal, Mode::Reveal),
+            (flags.prune_keys, Mode::PruneKeys),
             (flags.man, Mode::Man),
         ];
         let chosen: Vec<Mode> = modes
@@ -171,12 +182,12 @@ impl Plan {
             .chain(flags.completions.map(Mode::Completions))
             .collect();
         let mode = match chosen.as_slice() {
-            [] => return Err("nothing to do: give -p to encrypt the password, or --check, --rotate-keys, --reveal (see --help)".into()),
+            [] => return Err("nothing to do: give -p to encrypt the password, or --check, --rotate-keys, --reveal, --prune-keys (see --help)".into()),
             [mode] => *mode,
-            _ => return Err("give one of -p, --check, --rotate-keys, --reveal, --completions and --man at a time".into()),
+            _ => return Err("give one of -p, --check, --rotate-keys, --reveal, --prune-keys, --completions and --man at a time".into()),
         };
         let docs = matches!(mode, Mode::Completions(_) | Mode::Man);
-        let others = flags.config.is_some()
+        let others = !flags.config.is_empty()
             || flags.section.is_some()
             || flags.keys.is_some()
             || flags.password_stdin
@@ -206,24 +217,32 @@ impl Plan {
             (None, false) => PasswordSource::FileOrPrompt,
         };
         let writes = matches!(mode, Mode::Encrypt | Mode::RotateKeys);
+        if flags.config.len() > 1 && mode != Mode::PruneKeys {
+            return Err("-c names one configuration file; only --prune-keys takes several (one -c per file)".into());
+        }
         if flags.password_stdin && mode != Mode::Encrypt {
             return Err("--password-stdin goes with -p only".into());
         }
-        if flags.dry_run && !writes {
-            return Err("--dry-run goes with -p or --rotate-keys".into());
+        if flags.dry_run && !writes && mode != Mode::PruneKeys {
+            return Err("--dry-run goes with -p, --rotate-keys or --prune-keys".into());
         }
-        if flags.keys.is_some() && !writes {
-            return Err("-keys goes with -p or --rotate-keys; --check and --reveal use the key the server would use (decryption-key, or CONFPASS_DECRYPTION_KEY)".into());
+        if flags.keys.is_some() && !writes && mode != Mode::PruneKeys {
+            return Err("-keys goes with -p, --rotate-keys or --prune-keys; --check and --reveal use the key the server would use (decryption-key, or CONFPASS_DECRYPTION_KEY)".into());
         }
         if flags.json && mode == Mode::Reveal {
             return Err("--reveal prints the password alone; it has no --json form".into());
         }
+        let config_given = !flags.config.is_empty();
+        let configs = if flags.config.is_empty() {
+            vec![PathBuf::from(DEFAULT_CONFIG_FILE)]
+        } else {
+            flags.config
+        };
         Ok(Plan {
             mode,
-            config_given: flags.config.is_some(),
-            config: flags
-                .config
-                .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE)),
+            config_given,
+            config: configs[0].clone(),
+            configs,
             section: flags
                 .section
                 .unwrap_or_else(|| DEFAULT_SERVER_SECTION.to_owned()),

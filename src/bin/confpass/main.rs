@@ -24,6 +24,14 @@ use zeroize::Zeroizing;
 use args::{Flags, Mode, PasswordSource, Plan};
 
 fn main() -> ExitCode {
+    // First of all: a crash from here on, while a password is in memory,
+    // must not write it to a core file.
+    if let Err(e) = confpass::disable_core_dumps() {
+        eprintln!(
+            "confpass: error: cannot switch core dumps off ({e}); refusing to handle a password"
+        );
+        return ExitCode::from(output::exit_code(Category::Internal));
+    }
     let args = args::normalize(std::env::args_os());
     let wants_json = args.iter().any(|a| a == "--json");
     let flags = Flags::parse_from(args);
@@ -84,6 +92,11 @@ fn run(plan: Plan) -> Result<(Zeroizing<String>, u8), Error> {
             );
             Ok((Zeroizing::new(password.expose_secret().to_owned()), 0))
         }
+        Mode::PruneKeys => {
+            let pruned =
+                confpass::prune_keys(&plan.configs, &plan.section, &plan.keys, plan.dry_run)?;
+            Ok((Zeroizing::new(output::pruned(&pruned, plan.json)), 0))
+        }
         Mode::Encrypt | Mode::RotateKeys => {
             let mut req = Request::new(&plan.config)
                 .server_section(&plan.section)
@@ -98,6 +111,9 @@ fn run(plan: Plan) -> Result<(Zeroizing<String>, u8), Error> {
             } else {
                 confpass::encrypt_file(with_password(req, plan.password)?)?
             };
+            for warning in &outcome.warnings {
+                eprintln!("confpass: warning: {warning}");
+            }
             Ok((Zeroizing::new(output::outcome(&outcome, plan.json)), 0))
         }
     }
@@ -120,9 +136,19 @@ fn with_password(req: Request<'_>, source: PasswordSource) -> Result<Request<'_>
     })
 }
 
-/// One line from standard input, its line end stripped.
+/// One line from standard input, its line end stripped. On a terminal the
+/// line is read with echo off, as at the prompt.
 fn read_stdin() -> Result<SecretString, Error> {
     let origin = PasswordOrigin::Stdin;
+    if std::io::stdin().is_terminal() {
+        let line = rpassword::prompt_password("Database password: ")
+            .map(Zeroizing::new)
+            .map_err(|e| Error::Write {
+                path: "the terminal".into(),
+                source: e,
+            })?;
+        return Ok(SecretString::from(line.as_str().to_owned()));
+    }
     let mut bytes = Zeroizing::new(Vec::new());
     // More than any key can hold, so an overlong password is reported as such.
     std::io::stdin()
@@ -168,7 +194,10 @@ fn hint(e: &Error, config_given: bool) -> Option<&'static str> {
             Some("for example: printf '%s\\n' \"$PASSWORD\" | confpass -p --password-stdin")
         }
         Error::KeyMismatch { .. } | Error::WrongKey { .. } => Some(
-            "keys are never overwritten; move the wrong file away only if you are sure it is not needed",
+            "keys are never overwritten; if a --rotate-keys was interrupted, run it again to finish it; move a wrong file away only if you are sure it is not needed",
+        ),
+        Error::Committed { .. } => Some(
+            "the server can start with the new value now; run the same command again to finish the remaining step",
         ),
         e if e.category() == Category::Internal => {
             Some("please report this, with the command you ran (never the password)")

@@ -15,6 +15,7 @@ pub fn exit_code(category: Category) -> u8 {
         Category::Key => 4,
         Category::Decrypt => 5,
         Category::Io => 6,
+        Category::Committed => 7,
         _ => 1,
     }
 }
@@ -43,6 +44,7 @@ struct OutcomeJson<'a> {
     action: &'a str,
     created: Vec<String>,
     dry_run: bool,
+    warnings: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     diff: Option<String>,
 }
@@ -63,6 +65,7 @@ pub fn outcome(o: &Outcome, json: bool) -> String {
             action: o.action.as_str(),
             created: paths(&o.created),
             dry_run: o.dry_run,
+            warnings: &o.warnings,
             diff,
         });
     }
@@ -96,6 +99,54 @@ pub fn outcome(o: &Outcome, json: bool) -> String {
         (Some(diff), _) => format!("{diff}dry run, nothing written: {line}"),
         (None, true) => format!("dry run, nothing written: {line}"),
         (None, false) => line,
+    }
+}
+
+#[derive(Serialize)]
+struct PrunedJson {
+    removed: Vec<String>,
+    kept: Vec<String>,
+    foreign: Vec<String>,
+    changed: bool,
+    dry_run: bool,
+}
+
+/// The result of `--prune-keys`, as text or JSON.
+pub fn pruned(p: &confpass::Pruned, json: bool) -> String {
+    if json {
+        return to_json(&PrunedJson {
+            removed: paths(&p.removed),
+            kept: paths(&p.kept),
+            foreign: paths(&p.foreign),
+            changed: !p.dry_run && !p.removed.is_empty(),
+            dry_run: p.dry_run,
+        });
+    }
+    let list = |l: &[std::path::PathBuf]| paths(l).join(", ");
+    let mut lines = Vec::new();
+    let verb = if p.dry_run { "would remove" } else { "removed" };
+    lines.push(if p.removed.is_empty() {
+        "no staged or retired key file to remove".to_owned()
+    } else {
+        format!("{verb} {}", list(&p.removed))
+    });
+    if !p.kept.is_empty() {
+        lines.push(format!(
+            "kept {} (a given configuration file names the key)",
+            list(&p.kept)
+        ));
+    }
+    if !p.foreign.is_empty() {
+        lines.push(format!(
+            "left alone {} (not the key its name says)",
+            list(&p.foreign)
+        ));
+    }
+    let text = lines.join("\n");
+    if p.dry_run {
+        format!("dry run, nothing removed: {text}")
+    } else {
+        text
     }
 }
 
@@ -171,6 +222,8 @@ struct ErrorJson<'a> {
     error: String,
     category: &'a str,
     exit_code: u8,
+    /// Whether the configuration file was replaced before the failure.
+    committed: bool,
 }
 
 /// An error as JSON for stdout (the message also goes to stderr).
@@ -181,12 +234,14 @@ pub fn error_json(e: &Error) -> String {
         Category::Key => "key",
         Category::Decrypt => "decrypt",
         Category::Io => "io",
+        Category::Committed => "committed",
         _ => "internal",
     };
     to_json(&ErrorJson {
         error: e.to_string(),
         category,
         exit_code: exit_code(e.category()),
+        committed: e.category() == Category::Committed,
     })
 }
 
@@ -196,6 +251,7 @@ pub fn usage_json(message: &str) -> String {
         error: message.to_owned(),
         category: "usage",
         exit_code: exit_code(Category::Usage),
+        committed: false,
     })
 }
 
