@@ -303,11 +303,13 @@ fn startup_reads_the_same_section(
             option,
             ..
         }) => {
-            return Err(Error::OptionMissing {
+            return Err(Error::BadValue {
+                reason: format!(
+                    "is missing, and the server reads the password of the section it names at start-up: add `{option} = {given}` to [{section}]"
+                ),
                 path,
                 section,
                 option,
-                fix: "the server reads the database section this option names at start-up: add `server = DBSECTION` naming the section given after -p",
             });
         }
         Err(e) => return Err(e),
