@@ -16,7 +16,7 @@ use crate::confserv::{self, Layout};
 use crate::error::{Error, PasswordOrigin, Result};
 use crate::fault;
 use crate::fsutil::parent_dir;
-use crate::keyring::exists;
+use crate::keyring::{self, exists};
 pub use crate::keyring::{decryption_key_for, staged_path};
 use crate::keys::{self, DecryptionKey, EncryptionKey};
 use crate::value::{EncryptedValue, check_password, check_password_for_bits};
@@ -90,6 +90,23 @@ pub(crate) fn settle_keys(
         (true, true) => {
             let dec = DecryptionKey::load(dec_path)?;
             let enc = EncryptionKey::load(enc_path)?;
+            // A rotation stopped between promoting dec.pem and enc.pem: the
+            // staged public key is dec.pem's own half. Encrypt with it; the
+            // rerun of --rotate-keys finishes the promotion.
+            let pending = enc.id() != dec.id()
+                && keyring::public_named(&staged_path(enc_path, dec.id()), dec.id())?.is_some();
+            if pending {
+                return finish_settling(
+                    Keys {
+                        enc: dec.public().clone(),
+                        dec: Some(dec),
+                        write_dec: false,
+                        write_enc: false,
+                    },
+                    password,
+                    origin,
+                );
+            }
             if enc.id() != dec.id() {
                 return Err(Error::KeyMismatch {
                     enc: enc_path.to_path_buf(),
@@ -132,6 +149,11 @@ pub(crate) fn settle_keys(
             }
         }
     };
+    finish_settling(keys, password, origin)
+}
+
+/// The last check of the key policy: the password fits the key.
+fn finish_settling(keys: Keys, password: &SecretString, origin: PasswordOrigin) -> Result<Keys> {
     check_password(password.expose_secret(), origin, &keys.enc)?;
     Ok(keys)
 }
