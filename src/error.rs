@@ -391,6 +391,31 @@ pub enum Error {
         /// The key id of the key used.
         key_id: KeyId,
     },
+    /// The value decrypts, but not to a password confpass would store
+    /// (the low-level form, without a file).
+    #[error(
+        "the value decrypts with key id {key_id}, but to {reason}, which is no password confpass would store; it was written by another tool: encrypt the password again with `confpass -p`"
+    )]
+    UnusablePlaintext {
+        /// The key id of the key used.
+        key_id: KeyId,
+        /// What the plaintext is (never the plaintext).
+        reason: &'static str,
+    },
+    /// The stored value decrypts, but not to a usable password.
+    #[error(
+        "the password in [{section}] of {path} decrypts with {key}, but to {reason}, which is no password confpass would store (another tool wrote it): put the plain password back with `encryption = false` and run `confpass -p`"
+    )]
+    BadPlaintext {
+        /// The configuration file.
+        path: PathBuf,
+        /// The database section.
+        section: String,
+        /// The key file used.
+        key: PathBuf,
+        /// What the plaintext is.
+        reason: &'static str,
+    },
     /// Another run holds the lock on the configuration file for too long.
     #[error(
         "configuration file {path} (or its key files) is locked by another confpass run that has not finished in 60 seconds: wait for it to end, then run again"
@@ -508,7 +533,10 @@ impl Error {
             | WrongKey { .. }
             | KeyIdMismatch { .. }
             | KeyNameTaken { .. } => Category::Key,
-            DecryptFailed { .. } | Undecryptable { .. } => Category::Decrypt,
+            DecryptFailed { .. }
+            | Undecryptable { .. }
+            | UnusablePlaintext { .. }
+            | BadPlaintext { .. } => Category::Decrypt,
             ConfigRead { .. }
             | ConfigNotWritable { .. }
             | KeyRead { .. }

@@ -42,6 +42,7 @@ mod fsutil;
 pub mod keyfiles;
 pub mod keyring;
 pub mod keys;
+mod oaep;
 mod platform;
 mod prune;
 mod rotate;

@@ -142,11 +142,13 @@ pub fn check(config: impl AsRef<Path>, server_section: &str) -> Result<Report> {
                     key_id,
                     key,
                 },
-                Err(e @ (Error::DecryptFailed { .. } | Error::MalformedValue { .. })) => {
-                    State::Corrupt {
-                        reason: e.to_string(),
-                    }
-                }
+                Err(
+                    e @ (Error::DecryptFailed { .. }
+                    | Error::MalformedValue { .. }
+                    | Error::BadPlaintext { .. }),
+                ) => State::Corrupt {
+                    reason: e.to_string(),
+                },
                 Err(e) => return Err(e),
             }
         }
@@ -179,6 +181,12 @@ pub(crate) fn decrypt_in(
         Error::InvalidValue { reason } => Error::MalformedValue {
             path: file.path().to_path_buf(),
             section: layout.db_name.clone(),
+            reason,
+        },
+        Error::UnusablePlaintext { reason, .. } => Error::BadPlaintext {
+            path: file.path().to_path_buf(),
+            section: layout.db_name.clone(),
+            key: key_path.to_path_buf(),
             reason,
         },
         Error::Undecryptable { .. } => Error::DecryptFailed {

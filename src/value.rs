@@ -13,6 +13,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
+
 use zeroize::Zeroizing;
 
 use crate::error::{Error, PasswordOrigin, Result};
@@ -105,14 +106,15 @@ impl EncryptedValue {
         })
     }
 
-    /// Decrypts the value with `key`.
+    /// Decrypts the value with `key` into the plaintext bytes, whatever
+    /// they are (a value written by another tool may hold anything).
     ///
     /// # Errors
     /// [`Error::KeyIdMismatch`] when the value names another key id,
     /// [`Error::InvalidValue`] when the ciphertext has the wrong length for
     /// the key (truncated), and [`Error::Undecryptable`] when RSA-OAEP
-    /// rejects it or the result is not UTF-8.
-    pub fn decrypt(&self, key: &DecryptionKey) -> Result<SecretString> {
+    /// rejects it (RFC 8017 §7.1.2, leading byte included).
+    pub fn decrypt_bytes(&self, key: &DecryptionKey) -> Result<Zeroizing<Vec<u8>>> {
         if self.key_id != key.id() {
             return Err(Error::KeyIdMismatch {
                 value_id: self.key_id,
@@ -129,13 +131,30 @@ impl EncryptedValue {
                 ),
             });
         }
-        let plain = Zeroizing::new(
-            key.rsa()
-                .oaep_decrypt::<Sha256>(&self.ciphertext)
-                .map_err(|_| Error::Undecryptable { key_id: key.id() })?,
-        );
+        crate::oaep::decrypt(key.rsa(), &self.ciphertext)
+            .map_err(|_| Error::Undecryptable { key_id: key.id() })
+    }
+
+    /// Decrypts the value with `key` into the password.
+    ///
+    /// # Errors
+    /// The errors of [`EncryptedValue::decrypt_bytes`], and
+    /// [`Error::UnusablePlaintext`] when the plaintext is not a password
+    /// confpass would store: empty, with a line break, or not UTF-8.
+    pub fn decrypt(&self, key: &DecryptionKey) -> Result<SecretString> {
+        let plain = self.decrypt_bytes(key)?;
+        let unusable = |reason: &'static str| Error::UnusablePlaintext {
+            key_id: key.id(),
+            reason,
+        };
         let text =
-            std::str::from_utf8(&plain).map_err(|_| Error::Undecryptable { key_id: key.id() })?;
+            std::str::from_utf8(&plain).map_err(|_| unusable("bytes that are not UTF-8 text"))?;
+        if text.is_empty() {
+            return Err(unusable("an empty password"));
+        }
+        if text.contains(['\n', '\r']) {
+            return Err(unusable("a password with a line break"));
+        }
         Ok(SecretString::from(text.to_owned()))
     }
 
