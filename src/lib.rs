@@ -43,6 +43,7 @@ pub mod keyfiles;
 pub mod keyring;
 pub mod keys;
 mod oaep;
+mod pem;
 mod platform;
 mod prune;
 mod rotate;
