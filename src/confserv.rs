@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::config::{ConfigFile, OptionRef, SectionRef};
+use crate::config::{ConfigFile, OptionRef, SectionRef, shown};
 use crate::error::{Error, Result};
 use crate::value::EncryptedValue;
 
@@ -74,6 +74,17 @@ impl Layout {
         db_section: Option<&str>,
     ) -> Result<Layout> {
         let path = || file.path().to_path_buf();
+        if let Some(encoding) = file.wide_encoding() {
+            return Err(Error::ConfigEncoding {
+                path: path(),
+                encoding,
+            });
+        }
+        no_control(
+            file,
+            server_section,
+            "the name holds a control character (shown escaped), which no section name holds: check the name given with -s",
+        )?;
         let server = file.section(server_section)?.ok_or_else(|| Error::SectionMissing {
             path: path(),
             section: server_section.to_owned(),
@@ -83,7 +94,14 @@ impl Layout {
         let encryption = file.option(server, ENCRYPTION_OPTION)?;
         let decryption_key = file.option(server, DECRYPTION_KEY_OPTION)?;
         let db_wanted = match db_section {
-            Some(name) => name.to_owned(),
+            Some(name) => {
+                no_control(
+                    file,
+                    name,
+                    "the name holds a control character (shown escaped), which no section name holds: check the database section named after -p",
+                )?;
+                name.to_owned()
+            }
             None => {
                 let o = file.option(server, SERVER_OPTION)?.ok_or_else(|| Error::OptionMissing {
                     path: path(),
@@ -98,6 +116,17 @@ impl Layout {
                         server,
                         SERVER_OPTION,
                         "is empty: set it to the database section's name",
+                    ));
+                }
+                if name.chars().any(char::is_control) {
+                    return Err(bad_value(
+                        file,
+                        server,
+                        SERVER_OPTION,
+                        &format!(
+                            "names the section {}, which holds a control character (shown escaped) and never matches a section: set it to the database section's name",
+                            shown(name)
+                        ),
                     ));
                 }
                 name.to_owned()
@@ -142,11 +171,16 @@ impl Layout {
         } else if v.eq_ignore_ascii_case("false") {
             Ok(false)
         } else {
+            let comment = if v.contains([';', '#']) {
+                "; a `;` or `#` after the value is part of the value, so put the comment on its own line"
+            } else {
+                ""
+            };
             Err(bad_value(
                 file,
                 self.server,
                 ENCRYPTION_OPTION,
-                "must be `true` or `false`",
+                &format!("is `{}`, but must be `true` or `false`{comment}", quoted(v)),
             ))
         }
     }
@@ -228,10 +262,44 @@ fn text<'f>(file: &'f ConfigFile, s: SectionRef, o: OptionRef, name: &str) -> Re
     })
 }
 
+/// A section name a caller gave: one with a control character never
+/// matches a section and is refused, shown escaped.
+fn no_control(file: &ConfigFile, name: &str, fix: &'static str) -> Result<()> {
+    if name.chars().any(char::is_control) {
+        return Err(Error::SectionMissing {
+            path: file.path().to_path_buf(),
+            section: shown(name).into_owned(),
+            fix,
+        });
+    }
+    Ok(())
+}
+
+/// A value read from the file (never a password), as a message quotes it:
+/// control characters escaped, and cut after 60 characters.
+fn quoted(v: &str) -> String {
+    const MAX: usize = 60;
+    let mut out: String = v
+        .chars()
+        .take(MAX)
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect();
+    if v.chars().nth(MAX).is_some() {
+        out.push('…');
+    }
+    out
+}
+
 fn bad_value(file: &ConfigFile, s: SectionRef, option: &str, reason: &str) -> Error {
     Error::BadValue {
         path: file.path().to_path_buf(),
-        section: file.section_name(s),
+        section: shown(&file.section_name(s)).into_owned(),
         option: option.to_owned(),
         reason: reason.to_owned(),
     }

@@ -449,6 +449,9 @@ pub(crate) fn in_file(e: Error, file: &ConfigFile, layout: &Layout) -> Error {
         } => format!(
             "the password is {len} bytes long, but a {bits}-bit key holds at most {max} bytes with RSA-OAEP-SHA256: use a shorter password or a larger key (--bits 4096 holds {max_4096})"
         ),
+        Error::PasswordNul {
+            origin: PasswordOrigin::File,
+        } => "holds a NUL byte, which is no part of a password: set the plain password again, without it, then run `confpass -p`".to_owned(),
         _ => return e,
     };
     Error::BadValue {

@@ -168,6 +168,40 @@ pub enum Error {
         /// Line of the second occurrence.
         second: usize,
     },
+    /// The configuration file is larger than confpass reads.
+    #[error(
+        "configuration file {path} {is} {size} bytes, over the limit of {limit} bytes ({mib} MiB) that confpass reads and writes; a Configuration Server file is a few kilobytes: check that -c names the right file",
+        is = if *.edited { "would grow by the edit to" } else { "is" },
+        mib = .limit >> 20
+    )]
+    ConfigTooLarge {
+        /// The configuration file.
+        path: PathBuf,
+        /// Its size in bytes (at least this much if it grew while read).
+        size: u64,
+        /// The limit, [`crate::config::MAX_CONFIG_SIZE`].
+        limit: u64,
+        /// Whether `size` is that of the edited file, which is not written.
+        edited: bool,
+    },
+    /// The configuration file is saved in an encoding confpass does not read.
+    #[error(
+        "configuration file {path} is saved as {encoding}; save it as UTF-8 (Notepad: Save As, Encoding UTF-8)"
+    )]
+    ConfigEncoding {
+        /// The configuration file.
+        path: PathBuf,
+        /// The encoding found: `UTF-16` or `UTF-32`.
+        encoding: &'static str,
+    },
+    /// The password contains a NUL byte, which an INI value cannot hold.
+    #[error(
+        "{origin} contains a NUL byte: a configuration value cannot hold one; give the password without it"
+    )]
+    PasswordNul {
+        /// Where the password came from.
+        origin: PasswordOrigin,
+    },
     /// An option holds a value confpass cannot use.
     #[error("configuration file {path}, section [{section}], option `{option}`: {reason}")]
     BadValue {
@@ -506,8 +540,12 @@ impl Error {
     pub fn category(&self) -> Category {
         use Error::*;
         match self {
+            PasswordNul {
+                origin: PasswordOrigin::File,
+            } => Category::Config,
             EmptyPassword { .. }
             | PasswordLineBreak { .. }
+            | PasswordNul { .. }
             | PasswordNotUtf8 { .. }
             | PasswordsDiffer
             | PasswordTooLong { .. }
@@ -516,6 +554,8 @@ impl Error {
             | KeyPathNotStorable { .. } => Category::Usage,
             ConfigNotFound { .. }
             | ConfigNotAFile { .. }
+            | ConfigTooLarge { .. }
+            | ConfigEncoding { .. }
             | Syntax { .. }
             | SectionMissing { .. }
             | DuplicateSection { .. }

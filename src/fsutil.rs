@@ -17,12 +17,30 @@ use crate::error::{Error, Result};
 use crate::fault::io_point;
 use crate::platform::{self, Owner};
 
-/// Reads a whole regular file; a FIFO, device or directory is refused
-/// (`platform::is_not_regular`) without blocking.
+/// The largest key file confpass reads: a 16384-bit RSA private key in PEM
+/// is about 13 KB, so anything near this is not a key.
+pub(crate) const MAX_KEY_FILE: u64 = 1024 * 1024;
+
+/// Reads a whole regular key file of at most [`MAX_KEY_FILE`] bytes; a FIFO,
+/// device or directory is refused (`platform::is_not_regular`) without
+/// blocking, and a larger file before it is read.
 pub(crate) fn read_file(path: &Path) -> io::Result<Vec<u8>> {
-    let mut file = platform::open_regular(path)?;
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes)?;
+    let file = platform::open_regular(path)?;
+    let too_large = || {
+        io::Error::new(
+            io::ErrorKind::FileTooLarge,
+            format!("it is larger than {MAX_KEY_FILE} bytes, which no key file is"),
+        )
+    };
+    let len = file.metadata()?.len();
+    if len > MAX_KEY_FILE {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.take(MAX_KEY_FILE + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_KEY_FILE {
+        return Err(too_large());
+    }
     Ok(bytes)
 }
 

@@ -186,7 +186,7 @@ pub(crate) fn verify_stored(
             key_id: enc.id(),
         });
     }
-    if value.ciphertext().len() != enc.bits() / 8 {
+    if value.ciphertext().len() != enc.ciphertext_len() {
         return Err(Error::MalformedValue {
             path: file.path().to_path_buf(),
             section: layout.db_name.clone(),
@@ -194,7 +194,7 @@ pub(crate) fn verify_stored(
                 "the ciphertext is {} bytes, but key id {} makes {}-byte ciphertexts (the value is truncated or altered)",
                 value.ciphertext().len(),
                 enc.id(),
-                enc.bits() / 8
+                enc.ciphertext_len()
             ),
         });
     }

@@ -45,7 +45,7 @@ pub(crate) fn decrypt(
 /// `I2OSP(m, k)`: `m` as exactly `k` big-endian bytes.
 fn i2osp(m: &BoxedUint, k: usize) -> Option<Vec<u8>> {
     let bytes = Zeroizing::new(m.to_be_bytes());
-    let (extra, tail) = bytes.split_at(bytes.len().checked_sub(k).unwrap_or(0));
+    let (extra, tail) = bytes.split_at(bytes.len().saturating_sub(k));
     if extra.iter().any(|&b| b != 0) {
         return None;
     }

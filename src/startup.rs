@@ -142,12 +142,19 @@ pub fn check(config: impl AsRef<Path>, server_section: &str) -> Result<Report> {
                     key_id,
                     key,
                 },
-                Err(
-                    e @ (Error::DecryptFailed { .. }
-                    | Error::MalformedValue { .. }
-                    | Error::BadPlaintext { .. }),
-                ) => State::Corrupt {
-                    reason: e.to_string(),
+                // The reason alone: the report line names the file and section.
+                Err(Error::DecryptFailed { key, .. }) => State::Corrupt {
+                    reason: format!(
+                        "it does not decrypt with {}: the ciphertext is corrupted or was not made for this key",
+                        key.display()
+                    ),
+                },
+                Err(Error::MalformedValue { reason, .. }) => State::Corrupt { reason },
+                Err(Error::BadPlaintext { key, reason, .. }) => State::Corrupt {
+                    reason: format!(
+                        "it decrypts with {}, but to {reason}, which is no password confpass would store (another tool wrote it)",
+                        key.display()
+                    ),
                 },
                 Err(e) => return Err(e),
             }

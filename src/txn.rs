@@ -13,7 +13,7 @@
 //! a failure before the commit, the files a run created, newest first.
 
 use std::fs::{self, File};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -153,10 +153,13 @@ pub(crate) struct Source {
 }
 
 impl Source {
-    /// Opens and reads the configuration file; only a regular file is read.
+    /// Opens and reads the configuration file; only a regular file is read,
+    /// and only up to [`crate::config::MAX_CONFIG_SIZE`], its size checked
+    /// before a byte is read.
     ///
     /// # Errors
-    /// [`Error::ConfigNotFound`], [`Error::ConfigNotAFile`], [`Error::ConfigRead`].
+    /// [`Error::ConfigNotFound`], [`Error::ConfigNotAFile`],
+    /// [`Error::ConfigTooLarge`], [`Error::ConfigRead`].
     pub(crate) fn open(path: &Path) -> Result<(Source, Zeroizing<Vec<u8>>)> {
         let read_err = |e: std::io::Error| {
             if platform::is_not_regular(&e) {
@@ -171,10 +174,9 @@ impl Source {
             }
         };
         let target = canonical_target(path)?;
-        let mut file = platform::open_regular(&target).map_err(read_err)?;
+        let file = platform::open_regular(&target).map_err(read_err)?;
         let meta = file.metadata().map_err(read_err)?;
-        let mut bytes = Zeroizing::new(Vec::new());
-        file.read_to_end(&mut bytes).map_err(read_err)?;
+        let bytes = crate::config::read_capped(&file, path)?;
         Ok((
             Source {
                 path: path.to_path_buf(),
@@ -282,10 +284,9 @@ impl Source {
         if now != self.target {
             return Err(changed());
         }
-        let mut current = platform::open_regular(&self.target).map_err(|_| changed())?;
+        let current = platform::open_regular(&self.target).map_err(|_| changed())?;
         let meta = current.metadata().map_err(|_| changed())?;
-        let mut bytes = Zeroizing::new(Vec::new());
-        current.read_to_end(&mut bytes).map_err(|_| changed())?;
+        let bytes = crate::config::read_capped(&current, &self.path).map_err(|_| changed())?;
         if platform::file_id(&meta) != self.id || bytes.as_slice() != read {
             return Err(changed());
         }

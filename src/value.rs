@@ -121,7 +121,7 @@ impl EncryptedValue {
                 key_id: key.id(),
             });
         }
-        let size = key.public().bits() / 8;
+        let size = key.public().ciphertext_len();
         if self.ciphertext.len() != size {
             return Err(Error::InvalidValue {
                 reason: format!(
@@ -140,7 +140,8 @@ impl EncryptedValue {
     /// # Errors
     /// The errors of [`EncryptedValue::decrypt_bytes`], and
     /// [`Error::UnusablePlaintext`] when the plaintext is not a password
-    /// confpass would store: empty, with a line break, or not UTF-8.
+    /// confpass would store: empty, with a line break or a NUL byte, or not
+    /// UTF-8.
     pub fn decrypt(&self, key: &DecryptionKey) -> Result<SecretString> {
         let plain = self.decrypt_bytes(key)?;
         let unusable = |reason: &'static str| Error::UnusablePlaintext {
@@ -154,6 +155,9 @@ impl EncryptedValue {
         }
         if text.contains(['\n', '\r']) {
             return Err(unusable("a password with a line break"));
+        }
+        if text.contains('\0') {
+            return Err(unusable("a password with a NUL byte"));
         }
         Ok(SecretString::from(text.to_owned()))
     }
@@ -185,7 +189,7 @@ impl fmt::Display for EncryptedValue {
 ///
 /// # Errors
 /// [`Error::EmptyPassword`], [`Error::PasswordLineBreak`],
-/// [`Error::PasswordTooLong`], each naming `origin`.
+/// [`Error::PasswordNul`], [`Error::PasswordTooLong`], each naming `origin`.
 pub fn check_password(password: &str, origin: PasswordOrigin, key: &EncryptionKey) -> Result<()> {
     check_password_for_bits(password, origin, key.bits())
 }
@@ -198,8 +202,11 @@ pub fn check_password_for_bits(password: &str, origin: PasswordOrigin, bits: usi
     if password.is_empty() {
         return Err(Error::EmptyPassword { origin });
     }
-    if password.contains(['\n', '\r', '\0']) {
+    if password.contains(['\n', '\r']) {
         return Err(Error::PasswordLineBreak { origin });
+    }
+    if password.contains('\0') {
+        return Err(Error::PasswordNul { origin });
     }
     let max = crate::keys::max_plaintext(bits);
     if password.len() > max {
@@ -298,11 +305,18 @@ mod tests {
             check_password_for_bits("", o, 2048),
             Err(Error::EmptyPassword { .. })
         ));
-        for p in ["a\nb", "a\rb", "a\0b"] {
+        for p in ["a\nb", "a\rb", "a\0\nb"] {
             assert!(matches!(
                 check_password_for_bits(p, o, 2048),
                 Err(Error::PasswordLineBreak { .. })
             ));
+        }
+        match check_password_for_bits("a\0b", o, 2048) {
+            Err(e @ Error::PasswordNul { .. }) => {
+                assert!(e.to_string().contains("a NUL byte"), "{e}");
+                assert!(!e.to_string().contains("line break"), "{e}");
+            }
+            other => panic!("{other:?}"),
         }
         assert!(check_password_for_bits(&"x".repeat(190), o, 2048).is_ok());
         match check_password_for_bits(&"x".repeat(191), o, 2048) {
