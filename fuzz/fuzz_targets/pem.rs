@@ -1,14 +1,9 @@
-//! The PEM key loader on arbitrary text: no panic, no hang.
+//! cargo-fuzz target `pem`: the PEM key loader. The body is
+//! `fuzz/harness/pem.rs`, which `tests/fuzz_replay.rs` also runs on stable
+//! over the committed corpus `fuzz/corpus/pem/`.
 #![no_main]
 
-use std::path::Path;
+#[path = "../harness/pem.rs"]
+mod harness;
 
-use confpass::{DecryptionKey, EncryptionKey};
-use libfuzzer_sys::fuzz_target;
-
-fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let path = Path::new("fuzz.pem");
-    let _ = EncryptionKey::from_pem(text, path);
-    let _ = DecryptionKey::from_pem(text, path);
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::run(data));

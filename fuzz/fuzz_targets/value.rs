@@ -1,16 +1,9 @@
-//! The encrypted-value parser on arbitrary text: no panic, and whatever
-//! parses formats back to the same value.
+//! cargo-fuzz target `value`: the encrypted-value parser. The body is
+//! `fuzz/harness/value.rs`, which `tests/fuzz_replay.rs` also runs on stable
+//! over the committed corpus `fuzz/corpus/value/`.
 #![no_main]
 
-use confpass::EncryptedValue;
-use libfuzzer_sys::fuzz_target;
+#[path = "../harness/value.rs"]
+mod harness;
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    for candidate in [text.to_owned(), format!("ENC[RSA-OAEP-SHA256,kid:{text}")] {
-        if let Ok(value) = EncryptedValue::parse(&candidate) {
-            let again = EncryptedValue::parse(&value.to_string()).expect("formatted value parses");
-            assert_eq!(again, value);
-        }
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::run(data));
