@@ -19,7 +19,7 @@ mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use base64::Engine as _;
 use common::*;
@@ -67,56 +67,21 @@ fn python() -> Option<PathBuf> {
     found
 }
 
-/// Runs `program args` in `dir`; panics unless it succeeds.
-fn run(dir: &Path, program: &str, args: &[&str]) -> Output {
-    let out = Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap_or_else(|e| panic!("{program}: {e}"));
-    assert!(
-        out.status.success(),
-        "{program} {args:?} failed: {}",
-        all_output(&out)
-    );
-    out
-}
-
 /// Runs a shell command line in `dir`; panics unless it succeeds.
 fn shell(dir: &Path, line: &str) {
-    run(dir, "bash", &["-c", &format!("set -eo pipefail; {line}")]);
-}
-
-fn openssl(dir: &Path, args: &[&str]) {
-    run(dir, "openssl", args);
+    run_tool(dir, "bash", &["-c", &format!("set -eo pipefail; {line}")]);
 }
 
 /// `ssh-keygen -q -t rsa -b 2048 -C test -f <name> <extra>`.
 fn ssh_keygen(dir: &Path, name: &str, extra: &[&str]) {
     let mut args = vec!["-q", "-t", "rsa", "-b", "2048", "-C", "test", "-f", name];
     args.extend_from_slice(extra);
-    run(dir, "ssh-keygen", &args);
-}
-
-fn genpkey(dir: &Path, bits: u32, out: &str) {
-    let bits = format!("rsa_keygen_bits:{bits}");
-    openssl(
-        dir,
-        &[
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            &bits,
-            "-out",
-            out,
-        ],
-    );
+    run_tool(dir, "ssh-keygen", &args);
 }
 
 /// The modulus size of a private key file as `openssl rsa -text` counts it.
 fn openssl_bits(dir: &Path, file: &str) -> usize {
-    let out = run(dir, "openssl", &["rsa", "-noout", "-text", "-in", file]);
+    let out = run_tool(dir, "openssl", &["rsa", "-noout", "-text", "-in", file]);
     let text = String::from_utf8_lossy(&out.stdout);
     let bits = text
         .split_once("Private-Key: (")
@@ -435,7 +400,7 @@ fn fail_ssh_keygen_keys_that_are_not_rsa_or_too_small() {
         ("ed25519", "Ed25519", "ssh-ed25519"),
         ("ecdsa", "ECDSA (nistp256)", "ecdsa-sha2-nistp256"),
     ] {
-        run(dir, "ssh-keygen", &["-q", "-t", kind, "-N", "", "-f", kind]);
+        run_tool(dir, "ssh-keygen", &["-q", "-t", kind, "-N", "", "-f", kind]);
         let s = scratch();
         install(&s, dir, kind, "rsa.pub.pem");
         assert_refused(
@@ -461,7 +426,7 @@ fn fail_ssh_keygen_keys_that_are_not_rsa_or_too_small() {
             ],
         );
     }
-    run(
+    run_tool(
         dir,
         "ssh-keygen",
         &["-q", "-t", "rsa", "-b", "1024", "-N", "", "-f", "small"],
@@ -1004,7 +969,7 @@ for name, data in files.items():
         f.write(data)
 "#
     );
-    run(dir, &python.to_string_lossy(), &["-c", &script]);
+    run_tool(dir, &python.to_string_lossy(), &["-c", &script]);
 }
 
 /// `cryptography`'s private PKCS8 and TraditionalOpenSSL and public

@@ -12,7 +12,6 @@ mod common;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Command, Output};
 
 use base64::Engine as _;
 use common::*;
@@ -20,21 +19,6 @@ use confpass::{EncryptionKey, Error, ExposeSecret};
 
 /// A password with the characters an INI file and a shell find awkward.
 const PASSWORD: &str = "Op3n;SSL #pw=\\\"x' y";
-
-/// Runs `openssl` with `args` in `dir`; panics unless it succeeds.
-fn openssl(dir: &Path, args: &[&str]) -> Output {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl must be installed (.ci/run installs it)");
-    assert!(
-        out.status.success(),
-        "openssl {args:?} failed: {}",
-        all_output(&out)
-    );
-    out
-}
 
 fn chmod(path: &Path, mode: u32) {
     fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
@@ -115,18 +99,7 @@ fn check_confpass_uses_openssl_keys(what: &str, make: impl Fn(&Path)) {
 #[test]
 fn pkcs8_keys_from_openssl_genpkey_work_both_ways() {
     check_confpass_uses_openssl_keys("genpkey PKCS#8 + SPKI", |keys| {
-        openssl(
-            keys,
-            &[
-                "genpkey",
-                "-algorithm",
-                "RSA",
-                "-pkeyopt",
-                "rsa_keygen_bits:2048",
-                "-out",
-                "dec.pem",
-            ],
-        );
+        genpkey(keys, 2048, "dec.pem");
         openssl(
             keys,
             &["pkey", "-in", "dec.pem", "-pubout", "-out", "enc.pem"],
@@ -221,18 +194,7 @@ fn pkcs1_and_spki_forms_of_one_public_key_have_one_key_id() {
 fn config_encrypted_by_openssl(opts: &[&str]) -> Scratch {
     let s = Scratch::new();
     let dir = s.dir.path();
-    openssl(
-        dir,
-        &[
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            "rsa_keygen_bits:2048",
-            "-out",
-            "dec.pem",
-        ],
-    );
+    genpkey(dir, 2048, "dec.pem");
     chmod(&s.path("dec.pem"), 0o600);
     openssl(
         dir,

@@ -263,3 +263,40 @@ pub fn openssl_encrypt(password: &str, enc: &Path, opts: &[&str]) -> Vec<u8> {
     );
     out.stdout
 }
+
+/// Runs `program args` in `dir`; panics unless it succeeds.
+pub fn run_tool(dir: &Path, program: &str, args: &[&str]) -> Output {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("{program} (.ci/run installs it): {e}"));
+    assert!(
+        out.status.success(),
+        "{program} {args:?} failed: {}",
+        all_output(&out)
+    );
+    out
+}
+
+/// Runs stock `openssl args` in `dir`; panics unless it succeeds.
+pub fn openssl(dir: &Path, args: &[&str]) -> Output {
+    run_tool(dir, "openssl", args)
+}
+
+/// `openssl genpkey`: a new RSA private key of `bits` in `dir/out` (PKCS#8).
+pub fn genpkey(dir: &Path, bits: u32, out: &str) {
+    let bits = format!("rsa_keygen_bits:{bits}");
+    openssl(
+        dir,
+        &[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            &bits,
+            "-out",
+            out,
+        ],
+    );
+}
