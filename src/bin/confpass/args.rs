@@ -17,6 +17,8 @@ use confpass::confserv::{DEFAULT_CONFIG_FILE, DEFAULT_SERVER_SECTION};
 use confpass::keys::DEFAULT_BITS;
 use confpass::{KeyFiles, SecretString};
 
+/// The examples and exit codes after `--help`, written for `confserv.conf`;
+/// [`examples`] names the platform's default file.
 const EXAMPLES: &str = "\
 Examples:
   confpass -p                          encrypt the password in ./confserv.conf, making enc.pem/dec.pem
@@ -35,14 +37,26 @@ Exit codes: 0 done or nothing to do, 1 internal error, 2 usage, 3 configuration 
 Shell completions and the man page: confpass --completions bash|zsh|fish|elvish|powershell,
 confpass --man (README.md says where to put them).";
 
+/// [`EXAMPLES`] with this platform's default file name (`confserv.cfg` on Windows).
+fn examples() -> String {
+    EXAMPLES.replace("confserv.conf", DEFAULT_CONFIG_FILE)
+}
+
+/// The one-line description, naming this platform's default file.
+fn about() -> String {
+    format!(
+        "Encrypts the Configuration Database password in {DEFAULT_CONFIG_FILE} (RSA-OAEP-SHA256)"
+    )
+}
+
 /// The flags as clap reads them.
 #[derive(Debug, Parser)]
 #[command(
     name = "confpass",
     version,
     disable_version_flag = true,
-    about = "Encrypts the Configuration Database password in confserv.conf (RSA-OAEP-SHA256)",
-    after_help = EXAMPLES
+    about = about(),
+    after_help = examples()
 )]
 pub struct Flags {
     /// Encrypt the password in place. DBSECTION defaults to the server section's `server` option.
@@ -253,5 +267,23 @@ impl Plan {
             dry_run: flags.dry_run,
             json: flags.json,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn help_names_this_platforms_configuration_file_only() {
+        let other = if DEFAULT_CONFIG_FILE == "confserv.cfg" {
+            "confserv.conf"
+        } else {
+            "confserv.cfg"
+        };
+        for text in [examples(), about()] {
+            assert!(text.contains(DEFAULT_CONFIG_FILE), "{text}");
+            assert!(!text.contains(other), "{text}");
+        }
     }
 }

@@ -185,23 +185,27 @@ fn prompt() -> Result<SecretString, Error> {
 }
 
 /// A second line for errors where the command line offers a way out.
-fn hint(e: &Error, config_given: bool) -> Option<&'static str> {
-    match e {
-        Error::ConfigNotFound { .. } if !config_given => Some(
-            "confpass looks for confserv.conf in the current directory unless -c FILE is given",
-        ),
+fn hint(e: &Error, config_given: bool) -> Option<String> {
+    let text = match e {
+        Error::ConfigNotFound { .. } if !config_given => {
+            return Some(format!(
+                "confpass looks for {} in the current directory unless -c FILE is given",
+                confpass::confserv::DEFAULT_CONFIG_FILE
+            ));
+        }
         Error::NoPassword { .. } => {
-            Some("for example: printf '%s\\n' \"$PASSWORD\" | confpass -p --password-stdin")
+            "for example: printf '%s\\n' \"$PASSWORD\" | confpass -p --password-stdin"
         }
-        Error::KeyMismatch { .. } | Error::WrongKey { .. } => Some(
-            "keys are never overwritten; if a --rotate-keys was interrupted, run it again to finish it; move a wrong file away only if you are sure it is not needed",
-        ),
-        Error::Committed { .. } => Some(
-            "the server can start with the new value now; run the same command again to finish the remaining step",
-        ),
+        Error::KeyMismatch { .. } | Error::WrongKey { .. } => {
+            "keys are never overwritten; if a --rotate-keys was interrupted, run it again to finish it; move a wrong file away only if you are sure it is not needed"
+        }
+        Error::Committed { .. } => {
+            "the server can start with the new value now; run the same command again to finish the remaining step"
+        }
         e if e.category() == Category::Internal => {
-            Some("please report this, with the command you ran (never the password)")
+            "please report this, with the command you ran (never the password)"
         }
-        _ => None,
-    }
+        _ => return None,
+    };
+    Some(text.to_owned())
 }
