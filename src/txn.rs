@@ -295,10 +295,14 @@ impl Source {
             source: without_temp_path(e),
         };
         io_point("rename:config").map_err(write_err)?;
-        prepared
-            .temp
-            .persist(&self.target)
-            .map_err(|e| write_err(e.error))?;
+        // std's rename, not tempfile's persist: on Windows it tries POSIX
+        // semantics first, which may replace a file that is open (this run's
+        // handle, a server reading it); MoveFileExW alone refuses
+        // (rust-lang/rust#123985). On Unix both are rename(2).
+        let temp = prepared.temp.into_temp_path();
+        fs::rename(&temp, &self.target).map_err(write_err)?;
+        // Renamed: nothing is left at the temporary name to remove.
+        let _ = temp.keep();
         fault::pause_point("renamed");
         Ok(())
     }
