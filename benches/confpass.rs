@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 use std::fs;
 use std::hint::black_box;
+#[cfg(unix)]
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
@@ -37,6 +38,7 @@ fn big_config(size: usize, line: usize) -> String {
 fn install_test_keys(dir: &Path) {
     fs::copy(Path::new(KEYS).join("test-dec.pem"), dir.join("dec.pem")).unwrap();
     fs::copy(Path::new(KEYS).join("test-enc.pem"), dir.join("enc.pem")).unwrap();
+    #[cfg(unix)] // Unix-only: file modes.
     fs::set_permissions(dir.join("dec.pem"), fs::Permissions::from_mode(0o600)).unwrap();
 }
 

@@ -8,6 +8,10 @@
 //! else `.venv-ansible/bin/ansible-playbook` in the checkout (.ci/run makes
 //! that virtual environment). Without it the tests skip, except under
 //! `CI=true`, where they fail.
+//!
+//! Unix-only: Ansible's control node (`ansible-playbook`) does not run on
+//! Windows.
+#![cfg(unix)]
 
 mod common;
 

@@ -280,6 +280,8 @@ fn check_missing_key_is_exit_4() {
     assert!(v["error"].as_str().unwrap().contains("dec.pem"), "{v}");
 }
 
+// Unix-only: file modes (on Windows a DACL protects the key instead).
+#[cfg(unix)]
 #[test]
 fn check_unprotected_key_is_exit_4_with_the_chmod_fix() {
     let s = encrypted();
@@ -357,6 +359,7 @@ fn assert_rotated_in(s: &Scratch, dir: &str, old_kid: &str, earlier: &[&str]) ->
         old_kid,
         "the old key is retired, not destroyed"
     );
+    #[cfg(unix)] // Unix-only: file modes.
     assert_eq!(s.mode(&retired_dec), 0o600);
     assert_eq!(openssl_key_id(&s.path(&retired_enc)), old_kid);
     let (dec_file, enc_file) = (format!("{dir}dec.pem"), format!("{dir}enc.pem"));
@@ -366,8 +369,11 @@ fn assert_rotated_in(s: &Scratch, dir: &str, old_kid: &str, earlier: &[&str]) ->
     assert_eq!(enc.id(), dec.id(), "enc.pem and dec.pem are one pair");
     assert_eq!(openssl_key_id(&s.path(&enc_file)), kid);
     assert_ne!(kid, old_kid, "a new key");
-    assert_eq!(s.mode(&dec_file), 0o600);
-    assert_eq!(s.mode(&enc_file), 0o644);
+    #[cfg(unix)] // Unix-only: file modes.
+    {
+        assert_eq!(s.mode(&dec_file), 0o600);
+        assert_eq!(s.mode(&enc_file), 0o644);
+    }
     assert_eq!(key_id_in(s), kid, "the value names the new key");
     assert_eq!(
         openssl_decrypt(&stored_value(s), &s.path(&dec_file)),
@@ -395,12 +401,14 @@ fn assert_rotated(s: &Scratch, old_kid: &str) -> String {
 #[test]
 fn rotate_keys_makes_a_new_pair_and_retires_the_old_one() {
     let s = encrypted();
+    #[cfg(unix)] // Unix-only: file modes.
     set_mode(&s.path("confserv.conf"), 0o640);
     let before = s.read_str("confserv.conf");
     let out = run(&s, &["--rotate-keys", "--bits", "2048", "--json"]);
     assert_exit(&out, 0);
     let v = json(&out);
     let kid = assert_rotated(&s, TEST_KID);
+    #[cfg(unix)] // Unix-only: file modes.
     assert_eq!(s.mode("confserv.conf"), 0o640, "the file's mode is kept");
     assert_eq!(v["file"], "confserv.conf");
     assert_eq!(v["server_section"], "confserv");
@@ -649,6 +657,7 @@ fn p_json_on_a_fresh_install_lists_the_created_keys() {
     assert_eq!(v["action"], "encrypted");
     assert_eq!(v["created"], serde_json::json!(["./dec.pem", "./enc.pem"]));
     assert_eq!(v["key_id"], openssl_key_id(&s.path("enc.pem")).as_str());
+    #[cfg(unix)] // Unix-only: file modes.
     assert_eq!(s.mode("dec.pem"), 0o600);
 }
 
@@ -813,10 +822,14 @@ fn reveal_failures_print_nothing_on_stdout() {
     std::fs::remove_file(s.path("dec.pem")).unwrap();
     fail(&s, &["--reveal"], 4);
 
-    let s = encrypted();
-    set_mode(&s.path("dec.pem"), 0o640);
-    let err = fail(&s, &["--reveal"], 4);
-    assert!(err.contains("chmod 600"), "{err}");
+    // Unix-only: file modes (on Windows a DACL protects the key instead).
+    #[cfg(unix)]
+    {
+        let s = encrypted();
+        set_mode(&s.path("dec.pem"), 0o640);
+        let err = fail(&s, &["--reveal"], 4);
+        assert!(err.contains("chmod 600"), "{err}");
+    }
 
     let s = encrypted();
     let value = EncryptedValue::parse(&stored_value(&s)).unwrap();
@@ -1101,9 +1114,13 @@ fn env_overrides_the_key_for_the_startup_call() {
     // A missing or unprotected key there is an error naming it.
     let err = startup_in_child(&s, &abs(&s, "secrets/none.pem")).unwrap_err();
     assert!(err.contains("secrets/none.pem"), "{err}");
-    set_mode(&s.path("secrets/dec.pem"), 0o644);
-    let err = startup_in_child(&s, &abs(&s, "secrets/dec.pem")).unwrap_err();
-    assert!(err.contains("chmod 600"), "{err}");
+    // Unix-only: file modes (on Windows a DACL protects the key instead).
+    #[cfg(unix)]
+    {
+        set_mode(&s.path("secrets/dec.pem"), 0o644);
+        let err = startup_in_child(&s, &abs(&s, "secrets/dec.pem")).unwrap_err();
+        assert!(err.contains("chmod 600"), "{err}");
+    }
 }
 
 #[test]

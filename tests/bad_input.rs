@@ -13,8 +13,11 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::fs;
+#[cfg(unix)]
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+#[cfg(unix)]
+use std::path::Path;
+use std::path::PathBuf;
 
 use assert_cmd::Command;
 use common::*;
@@ -143,9 +146,12 @@ fn fail_stdin(s: &Scratch, args: &[&str], stdin: &str, code: i32, secret: &str) 
 }
 
 // ---- running as an unprivileged user (root ignores permission bits) ----
+// Unix-only: uids, chown and `setpriv`.
 
+#[cfg(unix)]
 const NOBODY: u32 = 65534;
 
+#[cfg(unix)]
 fn is_root() -> bool {
     fs::metadata("/proc/self")
         .map(|m| m.uid() == 0)
@@ -154,6 +160,7 @@ fn is_root() -> bool {
 
 /// Gives `path` to the unprivileged user when running as root; otherwise the
 /// file stays ours and its mode alone denies access.
+#[cfg(unix)]
 fn give_to_nobody(path: &Path) {
     if is_root() {
         std::os::unix::fs::chown(path, Some(NOBODY), Some(NOBODY)).unwrap();
@@ -161,6 +168,7 @@ fn give_to_nobody(path: &Path) {
 }
 
 /// The binary run as uid/gid 65534 with no groups (as root), else as ourselves.
+#[cfg(unix)]
 fn confpass_unprivileged(s: &Scratch) -> Command {
     let mut cmd = if is_root() {
         let mut c = Command::new("setpriv");
@@ -266,6 +274,8 @@ fn fail_config_is_a_directory() {
     );
 }
 
+// Unix-only: file modes and `setpriv` (uid 65534).
+#[cfg(unix)]
 #[test]
 fn fail_config_unreadable() {
     let s = plain();
@@ -284,6 +294,8 @@ fn fail_config_unreadable() {
     );
 }
 
+// Unix-only: file modes and `setpriv` (uid 65534).
+#[cfg(unix)]
 #[test]
 fn fail_config_not_writable() {
     let s = plain();
@@ -303,6 +315,8 @@ fn fail_config_not_writable() {
     );
 }
 
+// Unix-only: file modes and `setpriv` (uid 65534).
+#[cfg(unix)]
 #[test]
 fn fail_config_directory_not_writable() {
     let s = plain();
@@ -1128,6 +1142,8 @@ fn fail_key_files_in_missing_directory() {
     );
 }
 
+// Unix-only: file modes and `setpriv` (uid 65534).
+#[cfg(unix)]
 #[test]
 fn fail_key_file_unreadable() {
     let s = plain();
@@ -1271,6 +1287,7 @@ fn fail_key_public_where_private_is_needed() {
     // must not send the user to `chmod 600` a public key.
     let s = plain();
     s.install_keys("test");
+    #[cfg(unix)] // Unix-only: file modes.
     set_mode(&s.path("enc.pem"), 0o644);
     let err = fail(&s, &["-p", "-keys", "dec.pem", "enc.pem"], 4);
     assert_eq!(
@@ -1301,6 +1318,7 @@ fn fail_key_public_where_private_is_needed_at_startup() {
     );
     let s = Scratch::with_config(text.as_bytes());
     s.install_keys("test");
+    #[cfg(unix)] // Unix-only: file modes.
     set_mode(&s.path("enc.pem"), 0o644);
     let e = startup_err(&s);
     assert!(matches!(e, Error::BadKey { .. }), "{e:?}");
@@ -1370,6 +1388,8 @@ fn fail_keys_not_one_pair() {
     );
 }
 
+// Unix-only: file modes (on Windows a DACL protects the key instead).
+#[cfg(unix)]
 #[test]
 fn fail_decryption_key_readable_by_others() {
     let s = plain();

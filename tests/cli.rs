@@ -5,8 +5,11 @@
 mod common;
 
 use std::fs;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+#[cfg(unix)]
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+#[cfg(unix)]
+use std::path::PathBuf;
 use std::process::Output;
 
 use base64::Engine as _;
@@ -69,14 +72,17 @@ fn replace_once(text: &str, old: &str, new: &str) -> String {
 }
 
 /// The effective user id of this process.
+#[cfg(unix)]
 fn euid() -> u32 {
     fs::metadata("/proc/self").unwrap().uid()
 }
 
+#[cfg(unix)]
 const NOBODY: u32 = 65534;
 
 /// `confpass ARGS` run in `dir` as uid/gid 65534 (root ignores file modes),
 /// or as the current user when the tests do not run as root.
+#[cfg(unix)]
 fn confpass_unprivileged(dir: &Path, args: &[&str]) -> Output {
     let mut cmd = if euid() == 0 {
         let mut c = std::process::Command::new("setpriv");
@@ -93,6 +99,7 @@ fn confpass_unprivileged(dir: &Path, args: &[&str]) -> Output {
 }
 
 /// Gives `path` to uid/gid 65534 when running as root.
+#[cfg(unix)]
 fn give_to_nobody(path: &Path) {
     if euid() == 0 {
         std::os::unix::fs::chown(path, Some(NOBODY), Some(NOBODY)).unwrap();
@@ -109,6 +116,8 @@ fn file_names(s: &Scratch) -> Vec<String> {
 // ------------------------------------------------ 1. end to end on the sample
 
 #[test]
+// Unix-only: runs through `sh` to set a umask of 000, and checks the modes 0644/0600.
+#[cfg_attr(not(unix), ignore = "sh and umask; checks Unix modes")]
 fn sample_fresh_install_under_umask_000_makes_keys_and_openssl_decrypts() {
     let s = Scratch::sample();
     let original = s.read_str("confserv.conf");
@@ -463,6 +472,7 @@ fn check_openssl_keys_used_unchanged(name: &str, kid: &str) {
     let s = Scratch::sample();
     fs::create_dir(s.path("keys")).unwrap();
     s.install_key(&format!("{name}-enc.pem"), "keys/pub.pem");
+    #[cfg(unix)] // Unix-only: file modes.
     set_mode(&s.path("keys/pub.pem"), 0o644);
     s.install_key(&format!("{name}-dec.pem"), "keys/priv.pem");
     let keys_before = (
@@ -517,6 +527,7 @@ fn openssl_pkcs1_keys_work_and_are_not_rewritten() {
 fn public_key_only_encrypts_and_creates_no_private_key() {
     let s = Scratch::sample();
     s.install_key("test-enc.pem", "enc.pem");
+    #[cfg(unix)] // Unix-only: file modes.
     set_mode(&s.path("enc.pem"), 0o644);
     let enc_before = s.read("enc.pem");
     let out = s.confpass().arg("-p").output().unwrap();
@@ -525,6 +536,7 @@ fn public_key_only_encrypts_and_creates_no_private_key() {
     assert!(!s.exists("dec.pem"), "a private key file was created");
     assert_eq!(file_names(&s), ["confserv.conf", "enc.pem"]);
     assert_eq!(s.read("enc.pem"), enc_before);
+    #[cfg(unix)] // Unix-only: file modes.
     assert_eq!(s.mode("enc.pem"), 0o644);
     let conf = s.read_str("confserv.conf");
     assert_eq!(value_of(&conf, "encryption").as_deref(), Some("true"));
@@ -548,9 +560,11 @@ fn private_key_only_derives_and_writes_the_matching_public_key() {
     assert_no_password(&out, SAMPLE_PASSWORD);
     let enc = s.read_str("enc.pem");
     assert!(enc.starts_with("-----BEGIN PUBLIC KEY-----"), "{enc}");
+    #[cfg(unix)] // Unix-only: file modes.
     assert_eq!(s.mode("enc.pem"), 0o644);
     assert_eq!(openssl_key_id(&s.path("enc.pem")), TEST_KID);
     assert_eq!(s.read("dec.pem"), dec_before, "dec.pem was rewritten");
+    #[cfg(unix)] // Unix-only: file modes.
     assert_eq!(s.mode("dec.pem"), 0o600);
     let value = password_value(&s.read("confserv.conf"));
     assert_eq!(parse_enc(&value).0, TEST_KID);
@@ -705,8 +719,11 @@ fn double_dash_keys_generates_a_new_pair_at_the_named_paths() {
             .unwrap()
             .starts_with("-----BEGIN PRIVATE KEY-----")
     );
-    assert_eq!(fs::metadata(&enc).unwrap().mode() & 0o777, 0o644);
-    assert_eq!(fs::metadata(&dec).unwrap().mode() & 0o777, 0o600);
+    #[cfg(unix)] // Unix-only: file modes.
+    {
+        assert_eq!(fs::metadata(&enc).unwrap().mode() & 0o777, 0o644);
+        assert_eq!(fs::metadata(&dec).unwrap().mode() & 0o777, 0o600);
+    }
     assert_eq!(
         file_names(&s),
         ["confserv.conf"],
@@ -854,6 +871,8 @@ fn second_run_changes_nothing_then_stdin_rotates_then_same_password_changes_noth
 
 // -------------------------------------------------- 7. symlinks and file mode
 
+// Unix-only: a symlink (Windows needs a privilege to make one) and mode 0640.
+#[cfg(unix)]
 #[test]
 fn symlinked_config_is_edited_at_its_target_and_the_link_stays() {
     let s = Scratch::new();
@@ -889,6 +908,8 @@ fn symlinked_config_is_edited_at_its_target_and_the_link_stays() {
     assert_eq!(startup_password(&s.path("link.conf")), SAMPLE_PASSWORD);
 }
 
+// Unix-only: file modes.
+#[cfg(unix)]
 #[test]
 fn config_file_mode_0640_is_kept() {
     let s = Scratch::sample();
@@ -904,6 +925,7 @@ fn config_file_mode_0640_is_kept() {
 // ---------------------------------------------- 8. read-only file or directory
 
 /// A scratch directory that uid 65534 owns and can enter, holding the sample.
+#[cfg(unix)]
 fn nobody_scratch(dir_mode: u32, file_mode: u32) -> Scratch {
     let s = Scratch::sample();
     give_to_nobody(s.dir.path());
@@ -914,6 +936,7 @@ fn nobody_scratch(dir_mode: u32, file_mode: u32) -> Scratch {
 }
 
 /// Runs `-p` as uid 65534 and checks exit 6 and that nothing changed.
+#[cfg(unix)]
 fn check_unwritable_refused(s: &Scratch) {
     let before = s.snapshot();
     let out = confpass_unprivileged(s.dir.path(), &["-p", "--bits", "2048"]);
@@ -934,6 +957,8 @@ fn check_unwritable_refused(s: &Scratch) {
     assert!(s.snapshot() == before, "the configuration file changed");
 }
 
+// Unix-only: file modes, chown and `setpriv` (uid 65534).
+#[cfg(unix)]
 #[test]
 fn read_only_config_file_is_refused_with_exit_6_and_no_keys() {
     let s = nobody_scratch(0o755, 0o444);
@@ -941,6 +966,8 @@ fn read_only_config_file_is_refused_with_exit_6_and_no_keys() {
     assert_eq!(s.mode("confserv.conf"), 0o444);
 }
 
+// Unix-only: file modes, chown and `setpriv` (uid 65534).
+#[cfg(unix)]
 #[test]
 fn unwritable_directory_is_refused_with_exit_6_and_no_keys() {
     let s = nobody_scratch(0o555, 0o644);
@@ -948,6 +975,8 @@ fn unwritable_directory_is_refused_with_exit_6_and_no_keys() {
     assert_eq!(s.mode("confserv.conf"), 0o644);
 }
 
+// Unix-only: file modes, chown and `setpriv` (uid 65534).
+#[cfg(unix)]
 #[test]
 fn writable_directory_owned_by_unprivileged_user_works() {
     // The control for the two tests above: the same set-up, writable, succeeds.
@@ -1027,6 +1056,8 @@ fn nul_bytes_and_non_utf8_bytes_elsewhere_are_kept_byte_for_byte() {
     assert_eq!(startup_password(&s.path("confserv.conf")), SAMPLE_PASSWORD);
 }
 
+// Unix-only: chown to uid/gid 65534 and mode 0640.
+#[cfg(unix)]
 #[test]
 fn the_owner_of_a_file_root_edits_is_kept() {
     let s = Scratch::sample();
@@ -1039,7 +1070,7 @@ fn the_owner_of_a_file_root_edits_is_kept() {
     // Sessions and CI run as root, which may give a file away: chown above
     // needs it too.
     assert_eq!((meta.uid(), meta.gid()), (65534, 65534), "owner kept");
-    assert_eq!(meta.permissions().mode() & 0o7777, 0o640);
+    assert_eq!(file_mode(&meta), 0o640);
     assert_eq!(startup_password(&s.path("confserv.conf")), SAMPLE_PASSWORD);
 }
 
@@ -1063,6 +1094,8 @@ fn on_a_terminal(s: &Scratch, input: &str) -> Output {
 }
 
 #[test]
+// Unix-only: a pseudo-terminal through util-linux `script`.
+#[cfg_attr(not(unix), ignore = "a pseudo-terminal through util-linux script")]
 fn an_empty_password_is_asked_for_twice_on_a_terminal() {
     let s = Scratch::with_config(b"[confserv]\nserver = db\n[db]\npassword =\n");
     s.install_keys("test");
@@ -1077,6 +1110,8 @@ fn an_empty_password_is_asked_for_twice_on_a_terminal() {
 }
 
 #[test]
+// Unix-only: a pseudo-terminal through util-linux `script`.
+#[cfg_attr(not(unix), ignore = "a pseudo-terminal through util-linux script")]
 fn fail_two_different_entries_at_the_prompt_change_nothing() {
     let s = Scratch::with_config(b"[confserv]\nserver = db\n[db]\npassword =\n");
     s.install_keys("test");

@@ -39,6 +39,8 @@ fn success(args: &[&str]) -> String {
 }
 
 #[test]
+// Unix-only: runs the script in `bash`.
+#[cfg_attr(not(unix), ignore = "shells out to bash")]
 fn bash_completion_names_the_command_and_its_options_and_is_valid_bash() {
     let script = success(&["--completions", "bash"]);
     for word in [
@@ -82,6 +84,8 @@ fn bash_completion_names_the_command_and_its_options_and_is_valid_bash() {
 }
 
 #[test]
+// Unix-only: runs the script in `bash`.
+#[cfg_attr(not(unix), ignore = "shells out to bash")]
 fn bash_completion_loads_and_completes_long_options() {
     // Source the script in a non-interactive bash and ask it, as the shell
     // would on `confpass --ro<TAB>`.
@@ -257,6 +261,8 @@ fn help_on_a_terminal(no_color: bool) -> Option<String> {
 }
 
 #[test]
+// Unix-only: a pseudo-terminal through util-linux `script`.
+#[cfg_attr(not(unix), ignore = "a pseudo-terminal through util-linux script")]
 fn help_is_coloured_on_a_terminal_unless_no_color_is_set() {
     let Some(coloured) = help_on_a_terminal(false) else {
         return;

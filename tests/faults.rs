@@ -79,7 +79,7 @@ fn spawn(s: &Scratch, args: &[&str], stdin: Option<&str>, env: &[(&str, String)]
 }
 
 /// Waits for `child` to end; a run that takes longer than [`HANG`] is
-/// SIGKILLed (by its own pid) and fails the test.
+/// SIGKILLed (by its own pid; `taskkill /F` on Windows) and fails the test.
 fn finish(child: Child) -> Output {
     let pid = child.id();
     let (tx, rx) = mpsc::channel();
@@ -89,8 +89,13 @@ fn finish(child: Child) -> Output {
     match rx.recv_timeout(HANG) {
         Ok(out) => out.expect("wait for confpass"),
         Err(_) => {
+            #[cfg(unix)]
             let _ = Command::new("kill")
                 .args(["-KILL", &pid.to_string()])
+                .status();
+            #[cfg(not(unix))]
+            let _ = Command::new("taskkill")
+                .args(["/F", "/PID", &pid.to_string()])
                 .status();
             panic!("confpass (pid {pid}) did not end within {HANG:?}");
         }
@@ -193,12 +198,17 @@ fn action(out: &Output) -> String {
 
 // ------------------------------------------------------------------- files
 
-/// A fresh scratch directory holding exactly the files of `snap`, modes included.
+/// A fresh scratch directory holding exactly the files of `snap`, modes
+/// included (on Windows, which has no modes, the templates hold no read-only
+/// file, which is all [`file_mode`] could tell).
 fn restore(snap: &Snapshot) -> Scratch {
     let s = Scratch::new();
     for (path, (bytes, mode)) in snap {
         s.write(&path.to_string_lossy(), bytes);
+        #[cfg(unix)]
         set_mode(&s.path(&path.to_string_lossy()), *mode);
+        #[cfg(not(unix))]
+        assert_eq!(*mode, 0o666, "{}: a read-only file", path.display());
     }
     s
 }
@@ -281,7 +291,12 @@ fn assert_quiet(out: &Output, passwords: &[&str]) {
 }
 
 /// Every private key file (`dec.*`, and a temporary `.dec.*`) is mode 0600.
+/// Unix-only: Windows has no modes (a DACL protects the key there), so this
+/// checks nothing on Windows.
 fn assert_private_modes(s: &Scratch, ctx: &str) {
+    if cfg!(not(unix)) {
+        return;
+    }
     for (path, (_, mode)) in s.snapshot() {
         let name = path.to_string_lossy();
         if name.starts_with("dec.") || name.starts_with(".dec.") {
@@ -330,6 +345,7 @@ fn assert_current_pair(s: &Scratch, ctx: &str) -> String {
         kid,
         "{ctx}: enc.pem is the value's key"
     );
+    #[cfg(unix)] // Unix-only: file modes.
     assert_eq!(s.mode("dec.pem"), 0o600, "{ctx}: mode of dec.pem");
     kid
 }
@@ -340,6 +356,7 @@ fn private_key_copy() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("dec.pem");
     fs::copy(testdata("keys/test-dec.pem"), &path).unwrap();
+    #[cfg(unix)] // Unix-only: file modes.
     set_mode(&path, 0o600);
     (dir, path)
 }
@@ -452,6 +469,7 @@ fn rerun_rotation(s: &Scratch, args: &[&str], kept: &Snapshot, ctx: &str) {
         Some(kid.as_str()),
         "{ctx}: the rerun's key_id"
     );
+    #[cfg(unix)] // Unix-only: file modes.
     assert_eq!(s.mode("enc.pem"), 0o644, "{ctx}: mode of enc.pem");
     let mut retired = vec![test_pair()];
     if expected == "rotated" {
@@ -582,6 +600,7 @@ fn kill_at_every_step_of_a_fresh_install_leaves_a_recoverable_state() {
         assert_eq!(committed, step == "renamed", "{ctx}: committed");
         let expected = if committed { "unchanged" } else { "encrypted" };
         rerun_p(&s, &args, None, SAMPLE_PASSWORD, expected, &ctx);
+        #[cfg(unix)] // Unix-only: file modes.
         assert_eq!(s.mode("enc.pem"), 0o644, "{ctx}: mode of enc.pem");
     }
     println!(
@@ -768,6 +787,7 @@ impl Situation {
             PublicKeyOnly => {
                 let s = Scratch::sample();
                 s.install_key("test-enc.pem", "enc.pem");
+                #[cfg(unix)] // Unix-only: file modes.
                 set_mode(&s.path("enc.pem"), 0o644);
                 s.snapshot()
             }
@@ -902,6 +922,7 @@ fn assert_committed_and_completed(
                 &[CONFIG.into(), "dec.pem".into(), "enc.pem".into()],
                 &rerun_ctx,
             );
+            #[cfg(unix)] // Unix-only: file modes.
             if situation == FreshInstall {
                 assert_eq!(s.mode("enc.pem"), 0o644, "{rerun_ctx}: mode of enc.pem");
             }
@@ -1012,6 +1033,7 @@ fn paused_in_cleanup(s: &Scratch, args: &[&str]) -> Paused {
         "{ctx}: dec.pem alone remains, files: {:?}",
         names(s)
     );
+    #[cfg(unix)] // Unix-only: file modes.
     assert_eq!(s.mode("dec.pem"), 0o600, "{ctx}: mode of dec.pem");
     dec_kid(s, "dec.pem");
     assert!(s.read(CONFIG) == original, "{ctx}: the file is unchanged");
@@ -1029,6 +1051,7 @@ fn fail_kill_in_the_cleanup_of_a_failed_fresh_install_leaves_dec_pem_alone_and_t
     let ctx = "killed in the cleanup of a failed fresh install";
     assert!(!assert_p_killed_state(&s, &original, SAMPLE_PASSWORD, ctx));
     rerun_p(&s, &args, None, SAMPLE_PASSWORD, "encrypted", ctx);
+    #[cfg(unix)] // Unix-only: file modes.
     assert_eq!(s.mode("enc.pem"), 0o644, "{ctx}: mode of enc.pem");
 }
 

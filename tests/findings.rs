@@ -6,6 +6,11 @@
 //! call (`confpass::database_password`) returns the password last committed.
 //! The pause points, fault points, lock-wait marker and I/O trace are the debug
 //! builds' test hooks (ARCHITECTURE.md, "Transactions").
+//!
+//! The scenarios that are Unix by nature (other users through `setpriv`,
+//! owners, POSIX ACLs and extended attributes, core dumps, FIFOs, a
+//! terminal) are marked Unix-only one by one. On Windows the others compare,
+//! for a mode, the read-only flag (`common::file_mode`), and no owner.
 
 mod common;
 
@@ -13,7 +18,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
 use std::fs;
 use std::io::Write as _;
+#[cfg(unix)]
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
+#[cfg(unix)]
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -28,8 +35,10 @@ const BIN: &str = env!("CARGO_BIN_EXE_confpass");
 /// (a bound that fails the test, never a timing assertion).
 const BOUND: Duration = Duration::from_secs(30);
 /// The unprivileged user and group (`nobody`, `nogroup`).
+#[cfg(unix)]
 const NOBODY: u32 = 65534;
 /// A group for the group-member scenario (`users` on Debian).
+#[cfg(unix)]
 const USERS: u32 = 100;
 /// The configuration file's name in every scenario with one.
 const CONF: &str = "confserv.conf";
@@ -51,11 +60,13 @@ impl Run {
 
     /// `confpass ARGS` in the scratch directory as `uid:gid`, without
     /// supplementary groups (setpriv from util-linux).
+    #[cfg(unix)]
     fn as_user(s: &Scratch, (uid, gid): (u32, u32), args: &[&str]) -> Run {
         Run::setpriv(s.dir.path(), (uid, gid), BIN, args)
     }
 
     /// `program ARGS` in `dir` as `uid:gid`, without supplementary groups.
+    #[cfg(unix)]
     fn setpriv(dir: &Path, (uid, gid): (u32, u32), program: &str, args: &[&str]) -> Run {
         let mut run = Run::program(dir, "setpriv", &["--clear-groups"]);
         run.cmd
@@ -173,19 +184,21 @@ impl Paused {
         self.run
     }
 
+    #[cfg(unix)]
     fn pid(&mut self) -> u32 {
         self.run.pid()
     }
 
     /// Sends `signal` (by name) to the paused run; returns its end. (The
     /// marker directory lives until then: its removal would resume the run.)
+    #[cfg(unix)]
     fn signal_and_finish(self, signal: &str) -> Output {
         let Paused { mut run, _dir, .. } = self;
         run.signal(signal);
         run.finish()
     }
 
-    /// SIGKILLs the paused run.
+    /// SIGKILLs the paused run (TerminateProcess on Windows).
     fn kill(self) -> Output {
         let Paused { run, _dir, .. } = self;
         run.kill()
@@ -232,6 +245,7 @@ impl Running {
     }
 
     /// Sends a signal by name (`kill -s`).
+    #[cfg(unix)]
     fn signal(&mut self, name: &str) {
         let pid = self.pid().to_string();
         let status = Command::new("kill")
@@ -241,11 +255,14 @@ impl Running {
         assert!(status.success(), "kill -s {name} {pid}");
     }
 
-    /// SIGKILL, and the run's end.
+    /// SIGKILL (TerminateProcess on Windows), and the run's end.
     fn kill(mut self) -> Output {
         self.child().kill().unwrap();
         let out = self.finish();
+        #[cfg(unix)]
         assert_eq!(out.status.signal(), Some(9), "the run died of SIGKILL");
+        #[cfg(not(unix))]
+        assert!(!out.status.success(), "the killed run reported success");
         out
     }
 
@@ -286,6 +303,7 @@ impl Drop for Running {
 /// A directory for markers and traces that every user may write in.
 fn markers() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
+    #[cfg(unix)] // Unix-only: file modes (runs as other users write here).
     set_mode(dir.path(), 0o777);
     dir
 }
@@ -301,6 +319,45 @@ fn json(out: &Output) -> Value {
 /// (regular files; a link's target), mode, owner and group.
 type Entry = (char, Vec<u8>, u32, u32, u32);
 
+/// Whether `kind` is a FIFO (Windows has none).
+fn is_fifo(kind: fs::FileType) -> bool {
+    #[cfg(unix)]
+    {
+        kind.is_fifo()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = kind;
+        false
+    }
+}
+
+/// The mode, owner and group of an entry. Windows has neither modes nor
+/// uids: there the mode is [`file_mode`]'s read-only flag and the owner and
+/// group are 0, so owners are compared on Unix only.
+fn mode_and_owner(meta: &fs::Metadata) -> (u32, u32, u32) {
+    #[cfg(unix)]
+    {
+        (meta.mode() & 0o7777, meta.uid(), meta.gid())
+    }
+    #[cfg(not(unix))]
+    {
+        (file_mode(meta), 0, 0)
+    }
+}
+
+/// What [`file_mode`] reports for a file of `mode`: `mode` itself on Unix;
+/// on Windows the read-only flag (set when `mode` has no owner write bit).
+fn expected_mode(mode: u32) -> u32 {
+    if cfg!(unix) {
+        mode
+    } else if mode & 0o200 == 0 {
+        0o444
+    } else {
+        0o666
+    }
+}
+
 /// Everything under `root`, `root` itself included (as `.`).
 fn tree(root: &Path) -> BTreeMap<PathBuf, Entry> {
     fn entry(path: &Path) -> Entry {
@@ -310,7 +367,7 @@ fn tree(root: &Path) -> BTreeMap<PathBuf, Entry> {
             ('d', Vec::new())
         } else if kind.is_file() {
             ('f', fs::read(path).unwrap())
-        } else if kind.is_fifo() {
+        } else if is_fifo(kind) {
             ('p', Vec::new())
         } else if kind.is_symlink() {
             let target = fs::read_link(path).unwrap();
@@ -318,7 +375,8 @@ fn tree(root: &Path) -> BTreeMap<PathBuf, Entry> {
         } else {
             ('?', Vec::new())
         };
-        (tag, bytes, meta.mode() & 0o7777, meta.uid(), meta.gid())
+        let (mode, uid, gid) = mode_and_owner(&meta);
+        (tag, bytes, mode, uid, gid)
     }
     fn walk(dir: &Path, root: &Path, out: &mut BTreeMap<PathBuf, Entry>) {
         for item in fs::read_dir(dir).unwrap() {
@@ -360,7 +418,7 @@ fn assert_files(s: &Scratch, expected: &[(&str, u32)], what: &str) {
         .collect();
     let mut want: Vec<(String, u32)> = expected
         .iter()
-        .map(|(name, mode)| ((*name).to_owned(), *mode))
+        .map(|(name, mode)| ((*name).to_owned(), expected_mode(*mode)))
         .collect();
     want.sort();
     assert_eq!(
@@ -370,12 +428,14 @@ fn assert_files(s: &Scratch, expected: &[(&str, u32)], what: &str) {
 }
 
 /// The owner, group and mode of a file.
+#[cfg(unix)]
 fn owner_and_mode(path: &Path) -> (u32, u32, u32) {
     let meta = fs::metadata(path).unwrap();
     (meta.uid(), meta.gid(), meta.mode() & 0o7777)
 }
 
 /// Creates `rel` (a directory) with owner, group and mode.
+#[cfg(unix)]
 fn owned_dir(s: &Scratch, rel: &str, (uid, gid): (u32, u32), mode: u32) -> PathBuf {
     let dir = s.path(rel);
     fs::create_dir_all(&dir).unwrap();
@@ -385,6 +445,7 @@ fn owned_dir(s: &Scratch, rel: &str, (uid, gid): (u32, u32), mode: u32) -> PathB
 }
 
 /// Writes the sample configuration as `rel` with owner, group and mode; returns `rel`.
+#[cfg(unix)]
 fn owned_sample(s: &Scratch, rel: &str, (uid, gid): (u32, u32), mode: u32) -> String {
     fs::copy(testdata("sample/confserv.conf"), s.path(rel)).unwrap();
     std::os::unix::fs::chown(s.path(rel), Some(uid), Some(gid)).unwrap();
@@ -393,6 +454,7 @@ fn owned_sample(s: &Scratch, rel: &str, (uid, gid): (u32, u32), mode: u32) -> St
 }
 
 /// A scratch directory other users can enter (tempdirs are 0700).
+#[cfg(unix)]
 fn open_scratch() -> Scratch {
     let s = Scratch::new();
     set_mode(s.dir.path(), 0o755);
@@ -404,6 +466,7 @@ fn open_scratch() -> Scratch {
 /// The sample configuration (mode 0640), plain, no keys.
 fn sample() -> Scratch {
     let s = Scratch::sample();
+    #[cfg(unix)] // Unix-only: file modes.
     set_mode(&s.path(CONF), 0o640);
     s
 }
@@ -412,6 +475,7 @@ fn sample() -> Scratch {
 fn sample_with_test_keys() -> Scratch {
     let s = sample();
     s.install_keys("test");
+    #[cfg(unix)] // Unix-only: file modes.
     set_mode(&s.path("enc.pem"), 0o644);
     s
 }
@@ -684,6 +748,8 @@ fn fail_finding_02_promotion_error_after_a_rotation_commit_keeps_the_staged_key(
     assert_starts(&s.path(CONF), SAMPLE_PASSWORD);
 }
 
+// Unix-only: a 0300 directory, owners, and a run as another user (`setpriv`).
+#[cfg(unix)]
 #[test]
 fn fail_finding_02_a_directory_that_cannot_be_flushed_is_refused_before_anything_is_written() {
     // A non-root user in a 0300 directory (write and search, no read: it
@@ -753,6 +819,7 @@ fn fail_finding_03_a_kill_during_cleanup_leaves_the_private_key_and_the_rerun_co
         .filter(|name| !name.ends_with(".tmp"))
         .collect();
     assert_eq!(left, [CONF, "dec.pem"]);
+    #[cfg(unix)] // Unix-only: file modes.
     assert_eq!(s.mode("dec.pem"), 0o600);
     let dec = s.read("dec.pem");
     DecryptionKey::load(&s.path("dec.pem")).expect("dec.pem is a whole private key");
@@ -802,8 +869,11 @@ fn finding_04_two_configurations_sharing_a_key_pair_both_keep_starting() {
         "b.conf",
         sample_text.replace(SAMPLE_PASSWORD, PASSWORD_B).as_bytes(),
     );
-    set_mode(&s.path("a.conf"), 0o640);
-    set_mode(&s.path("b.conf"), 0o640);
+    #[cfg(unix)] // Unix-only: file modes.
+    {
+        set_mode(&s.path("a.conf"), 0o640);
+        set_mode(&s.path("b.conf"), 0o640);
+    }
 
     // Two overlapping first runs: a's is paused after writing dec.pem, b's waits.
     let a = Run::new(&s, &["-p", "--bits", "2048", "-c", "a.conf"]).paused_at("dec-written");
@@ -890,6 +960,7 @@ fn finding_05_a_file_moved_into_place_while_a_run_waits_is_neither_lost_nor_over
         .replace(SAMPLE_PASSWORD, PASSWORD_ADMIN);
     assert!(edited.contains("encryption = false"));
     s.write("confserv.conf.new", edited.as_bytes());
+    #[cfg(unix)] // Unix-only: file modes.
     set_mode(&s.path("confserv.conf.new"), 0o640);
     fs::rename(s.path("confserv.conf.new"), s.path(CONF)).unwrap();
 
@@ -911,11 +982,13 @@ fn finding_06_rotation_keeps_a_users_backup_and_ignores_junk_named_after_the_key
     let s = encrypted_sample();
     let (backup, junk) = (format!("dec.{TEST_KID}.pem"), format!("enc.{TEST_KID}.pem"));
     fs::copy(s.path("dec.pem"), s.path(&backup)).unwrap();
+    #[cfg(unix)] // Unix-only: file modes.
     set_mode(&s.path(&backup), 0o600);
     s.write(
         &junk,
         b"not a key, just a file the administrator left here\n",
     );
+    #[cfg(unix)] // Unix-only: file modes.
     set_mode(&s.path(&junk), 0o644);
     let (backup_bytes, junk_bytes) = (s.read(&backup), s.read(&junk));
 
@@ -936,6 +1009,7 @@ fn fail_finding_06_a_foreign_file_at_the_retired_name_stops_the_rotation() {
         let s = encrypted_sample();
         let [dec_retired, _] = retired(TEST_KID);
         s.write(&dec_retired, content);
+        #[cfg(unix)] // Unix-only: file modes.
         set_mode(&s.path(&dec_retired), 0o600);
         let before = tree(s.dir.path());
         Run::new(&s, &["--rotate-keys", "--bits", "2048"]).exit(4);
@@ -973,6 +1047,7 @@ fn fail_finding_07_a_key_path_with_a_trailing_space_is_refused() {
 fn finding_07_a_key_pair_elsewhere_is_found_by_the_start_up_call() {
     let s = sample();
     fs::create_dir(s.path("keys")).unwrap();
+    #[cfg(unix)] // Unix-only: file modes.
     set_mode(&s.path("keys"), 0o700);
     let (enc, dec) = (s.path("keys/enc.pem"), s.path("keys/dec.pem"));
     let original = s.read_str(CONF);
@@ -1011,6 +1086,8 @@ fn finding_07_a_key_pair_elsewhere_is_found_by_the_start_up_call() {
 
 // ------------------------------------------- 8. owners, ACLs and attributes
 
+// Unix-only: owners (uid/gid 65534) and a run as another user (`setpriv`).
+#[cfg(unix)]
 #[test]
 fn finding_08_keys_made_by_root_belong_to_the_configurations_owner() {
     let s = open_scratch();
@@ -1051,6 +1128,8 @@ fn finding_08_keys_made_by_root_belong_to_the_configurations_owner() {
     );
 }
 
+// Unix-only: owners, groups and a run as another user (`setpriv`).
+#[cfg(unix)]
 #[test]
 fn fail_finding_08_a_group_member_cannot_take_over_the_file() {
     let s = open_scratch();
@@ -1070,6 +1149,7 @@ fn fail_finding_08_a_group_member_cannot_take_over_the_file() {
 }
 
 /// Whether `tool` is on PATH; under CI a missing tool fails the test.
+#[cfg(unix)]
 fn have_tool(tool: &str) -> bool {
     let found = Command::new("sh")
         .args(["-c", "command -v \"$0\"", tool])
@@ -1086,12 +1166,15 @@ fn have_tool(tool: &str) -> bool {
 }
 
 /// The output of a tool run on the configuration file, in the scratch directory.
+#[cfg(unix)]
 fn tool_output(s: &Scratch, tool: &str, args: &[&str]) -> String {
     let out = Run::program(s.dir.path(), tool, args).spawn().finish();
     assert_exit(&out, 0);
     stdout(&out)
 }
 
+// Unix-only: POSIX ACLs and extended attributes (setfacl, setfattr).
+#[cfg(unix)]
 #[test]
 fn finding_08_acls_and_extended_attributes_are_kept() {
     if !["setfacl", "getfacl", "setfattr", "getfattr"]
@@ -1130,12 +1213,15 @@ fn finding_08_acls_and_extended_attributes_are_kept() {
 
 // ------------------------------------------------------------ 9. core dumps
 
+#[cfg(unix)]
 const CORE_PASSWORD: &str = "c0re-dump-secret;#";
 /// Raises the core size limit, then runs the program ($0) with its arguments.
+#[cfg(unix)]
 const UNLIMITED_CORE: &str = "ulimit -c unlimited; exec \"$0\" \"$@\"";
 
 /// Whether the kernel writes core files by a plain relative name (`core`,
 /// `core.%p`, ...) into the crashing process's working directory.
+#[cfg(unix)]
 fn cores_land_in_the_cwd() -> bool {
     let pattern = fs::read_to_string("/proc/sys/kernel/core_pattern").unwrap_or_default();
     let pattern = pattern.trim();
@@ -1143,6 +1229,7 @@ fn cores_land_in_the_cwd() -> bool {
 }
 
 /// The soft and hard limits of "Max core file size" in /proc/<pid>/limits.
+#[cfg(unix)]
 fn core_limits(pid: u32) -> Vec<String> {
     let limits = fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
     let line = limits
@@ -1157,10 +1244,13 @@ fn core_limits(pid: u32) -> Vec<String> {
 }
 
 /// The name of a process's program (/proc/<pid>/comm).
+#[cfg(unix)]
 fn comm_is(pid: u32, name: &str) -> bool {
     fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == name)
 }
 
+// Unix-only: core dumps, signals (SIGABRT, SIGQUIT), `ulimit -c` and /proc.
+#[cfg(unix)]
 #[test]
 fn finding_09_a_crash_while_holding_the_password_leaves_no_core_file() {
     let cores = cores_land_in_the_cwd();
@@ -1223,6 +1313,8 @@ fn finding_09_a_crash_while_holding_the_password_leaves_no_core_file() {
     assert_starts(&s.path(CONF), SAMPLE_PASSWORD);
 }
 
+// Unix-only: dumpability seen through /proc, and a run as another user (`setpriv`).
+#[cfg(unix)]
 #[test]
 fn finding_09_a_run_as_another_user_is_not_dumpable() {
     let s = open_scratch();
@@ -1291,6 +1383,8 @@ sys.exit(os.waitstatus_to_exitcode(status))
 const TYPED_PASSWORD: &str = "typed at a terminal;#1";
 
 #[test]
+// Unix-only: a pseudo-terminal through Python's `pty` and `termios`.
+#[cfg_attr(not(unix), ignore = "a pseudo-terminal through Python's pty")]
 fn finding_10_password_stdin_on_a_terminal_does_not_echo() {
     let s = sample_with_test_keys();
     let original = s.read_str(CONF);
@@ -1327,6 +1421,8 @@ fn startup_error_within_bound(conf: &Path) -> String {
 }
 
 #[test]
+// Unix-only: FIFOs (`mkfifo`).
+#[cfg_attr(not(unix), ignore = "FIFOs (mkfifo)")]
 fn fail_finding_10_a_fifo_as_the_configuration_or_the_key_is_refused_without_blocking() {
     let s = Scratch::new();
     s.install_keys("test");
@@ -1358,6 +1454,7 @@ fn finding_10_temporary_files_of_a_killed_run_are_removed_by_the_next_run() {
     s.install_key("other-dec.pem", staged_tmp);
     let conf_tmp = ".confserv.conf.XyZ789.tmp";
     fs::copy(testdata("sample/confserv.conf"), s.path(conf_tmp)).unwrap();
+    #[cfg(unix)] // Unix-only: file modes.
     set_mode(&s.path(conf_tmp), 0o600);
 
     Run::new(&s, &["--rotate-keys", "--bits", "2048"]).exit(0);

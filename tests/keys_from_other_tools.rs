@@ -110,11 +110,12 @@ fn scratch() -> Scratch {
     s
 }
 
-/// Puts `keys/dec.pem` (mode 0600) and `keys/enc.pem` in place from files
+/// Puts `keys/dec.pem` (mode 0600 on Unix) and `keys/enc.pem` in place from files
 /// of `from`.
 fn install(s: &Scratch, from: &Path, dec: &str, enc: &str) {
     fs::copy(from.join(dec), s.path("keys/dec.pem")).unwrap();
     fs::copy(from.join(enc), s.path("keys/enc.pem")).unwrap();
+    #[cfg(unix)] // Unix-only: file modes.
     set_mode(&s.path("keys/dec.pem"), 0o600);
 }
 
@@ -209,6 +210,8 @@ const USE_ENC: &str = "then use enc-new.pem as the public key (give it with -key
 /// their public halves as `ssh-keygen -e` writes them (PKCS#8 = SPKI, PEM =
 /// PKCS#1): accepted.
 #[test]
+// Unix-only: `ssh-keygen -e` pipelines run in `bash`.
+#[cfg_attr(not(unix), ignore = "shells out to bash")]
 fn ssh_keygen_pem_and_pkcs8_keys_are_accepted() {
     if !have_ssh_keygen() {
         return;
@@ -242,6 +245,8 @@ fn ssh_keygen_pem_and_pkcs8_keys_are_accepted() {
 /// ssh-keygen's default, the OpenSSH format: refused with the ssh-keygen
 /// command, which then converts it in place into a key confpass accepts.
 #[test]
+// Unix-only: `ssh-keygen -e` and the conversion the message gives run in `bash`.
+#[cfg_attr(not(unix), ignore = "shells out to bash")]
 fn fail_ssh_keygen_openssh_format_private_key() {
     if !have_ssh_keygen() {
         return;
@@ -275,6 +280,8 @@ fn fail_ssh_keygen_openssh_format_private_key() {
 /// its command; with the passphrase given, the command makes a key
 /// confpass accepts.
 #[test]
+// Unix-only: the conversions the messages give run in `bash`.
+#[cfg_attr(not(unix), ignore = "shells out to bash")]
 fn fail_ssh_keygen_keys_with_a_passphrase() {
     if !have_ssh_keygen() {
         return;
@@ -342,6 +349,8 @@ fn fail_ssh_keygen_keys_with_a_passphrase() {
 /// is accepted. As the private key: a public key where the private one is
 /// needed.
 #[test]
+// Unix-only: `ssh-keygen -e` and the conversions the messages give run in `bash`.
+#[cfg_attr(not(unix), ignore = "shells out to bash")]
 fn fail_ssh_keygen_public_key_files() {
     if !have_ssh_keygen() {
         return;
@@ -490,6 +499,8 @@ fn openssl_genpkey_and_genrsa_traditional_keys_are_accepted() {
 /// with `openssl pkey`, which (given the passphrase) makes a key confpass
 /// accepts.
 #[test]
+// Unix-only: the conversion the message gives runs in `bash` (and its mode 0600 is checked).
+#[cfg_attr(not(unix), ignore = "shells out to bash")]
 fn fail_openssl_genrsa_traditional_aes256() {
     let tmp = Scratch::new();
     let dir = tmp.dir.path();
@@ -543,6 +554,8 @@ fn fail_openssl_genrsa_traditional_aes256() {
 /// it is refused; the key file it came with, and a file holding the
 /// certificate and then the key (OpenSSL takes the key), are accepted.
 #[test]
+// Unix-only: the conversions the message gives run in `bash`.
+#[cfg_attr(not(unix), ignore = "shells out to bash")]
 fn fail_openssl_certificate_given_as_a_key() {
     let tmp = Scratch::new();
     let dir = tmp.dir.path();
@@ -709,6 +722,8 @@ fn fail_openssl_multi_prime_key() {
 /// UTF-16 (Windows Notepad's "Unicode"): refused with the command, which
 /// makes a file confpass accepts.
 #[test]
+// Unix-only: `iconv` and the conversions the messages give run in `bash` (modes checked).
+#[cfg_attr(not(unix), ignore = "shells out to bash")]
 fn fail_der_and_utf16_key_files() {
     let tmp = Scratch::new();
     let dir = tmp.dir.path();
@@ -882,6 +897,7 @@ fn text_around_the_key_crlf_and_blank_lines_are_accepted() {
     let s = Scratch::sample();
     s.write("dec.pem", dec.as_bytes());
     s.write("enc.pem", enc.as_bytes());
+    #[cfg(unix)] // Unix-only: file modes.
     set_mode(&s.path("dec.pem"), 0o600);
     let before = (s.read("dec.pem"), s.read("enc.pem"));
     let out = s.confpass().arg("-p").output().unwrap();
@@ -992,6 +1008,8 @@ fn python_cryptography_pem_keys_are_accepted() {
 /// `cryptography`'s OpenSSH encodings and its passphrase-protected ones:
 /// refused, each with its command; the commands' output is accepted.
 #[test]
+// Unix-only: the conversions the messages give run in `bash`.
+#[cfg_attr(not(unix), ignore = "shells out to bash")]
 fn fail_python_cryptography_openssh_and_protected_keys() {
     let Some(python) = python() else { return };
     let tmp = Scratch::new();

@@ -6,6 +6,7 @@
 mod common;
 
 use std::fs;
+#[cfg(unix)]
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -37,6 +38,8 @@ fn load_enc(name: &str) -> EncryptionKey {
     EncryptionKey::load(&testdata(&format!("keys/{name}-enc.pem"))).unwrap()
 }
 
+/// Unix-only: Windows has no modes.
+#[cfg(unix)]
 fn chmod(path: &Path, mode: u32) {
     fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
 }
@@ -242,6 +245,8 @@ fn decryption_key_option_with_a_relative_path_is_resolved_against_the_file_direc
 // Permissions of the decryption key
 // ---------------------------------------------------------------------------
 
+// Unix-only: file modes (on Windows a DACL protects the key instead).
+#[cfg(unix)]
 #[test]
 fn fail_decryption_key_readable_by_group_or_others_is_refused_with_the_chmod_fix() {
     let s = encrypted_sample();
@@ -273,6 +278,8 @@ fn fail_decryption_key_readable_by_group_or_others_is_refused_with_the_chmod_fix
     }
 }
 
+// Unix-only: file modes (on Windows a DACL protects the key instead).
+#[cfg(unix)]
 #[test]
 fn decryption_key_with_mode_0600_or_0400_is_accepted() {
     let s = encrypted_sample();
@@ -292,6 +299,7 @@ fn decryption_key_with_mode_0600_or_0400_is_accepted() {
 fn returned_secret_debug_is_redacted() {
     for s in [Scratch::sample(), {
         let s = encrypted_sample();
+        #[cfg(unix)] // Unix-only: file modes.
         chmod(&s.path("dec.pem"), 0o600);
         s
     }] {
@@ -393,13 +401,17 @@ fn fail_errors_never_contain_the_password() {
         database_password(s.path("confserv.conf"), "confserv").unwrap_err(),
     ));
 
-    // An unprotected key.
-    s.write("confserv.conf", text.as_bytes());
-    chmod(&s.path("dec.pem"), 0o644);
-    errors.push((
-        "permissions",
-        database_password(s.path("confserv.conf"), "confserv").unwrap_err(),
-    ));
+    // An unprotected key. Unix-only: file modes (on Windows a DACL protects
+    // the key instead).
+    #[cfg(unix)]
+    {
+        s.write("confserv.conf", text.as_bytes());
+        chmod(&s.path("dec.pem"), 0o644);
+        errors.push((
+            "permissions",
+            database_password(s.path("confserv.conf"), "confserv").unwrap_err(),
+        ));
+    }
 
     for (case, err) in &errors {
         assert_error_hides(err, PW);
@@ -414,7 +426,8 @@ fn fail_errors_never_contain_the_password() {
             )
         })
         .collect();
-    let expected = [
+    #[cfg_attr(not(unix), expect(unused_mut))]
+    let mut expected = vec![
         "mismatch: EncryptionMismatch",
         "bad encryption: BadValue",
         "duplicate: DuplicateOption",
@@ -424,8 +437,9 @@ fn fail_errors_never_contain_the_password() {
         "line break: PasswordLineBreak",
         "wrong key: WrongKey",
         "corrupted: DecryptFailed",
-        "permissions: KeyPermissions",
     ];
+    #[cfg(unix)] // Unix-only: the unprotected key above.
+    expected.push("permissions: KeyPermissions");
     assert_eq!(kinds, expected);
 }
 
@@ -441,8 +455,11 @@ fn generated_key_saves_as_pkcs8_0600_and_spki_0644_and_never_overwrites() {
     key.save(&s.path("dec.pem")).unwrap();
     key.public().save(&s.path("enc.pem")).unwrap();
 
-    assert_eq!(s.mode("dec.pem"), 0o600);
-    assert_eq!(s.mode("enc.pem"), 0o644);
+    #[cfg(unix)] // Unix-only: file modes.
+    {
+        assert_eq!(s.mode("dec.pem"), 0o600);
+        assert_eq!(s.mode("enc.pem"), 0o644);
+    }
     let dec_text = s.read_str("dec.pem");
     let enc_text = s.read_str("enc.pem");
     assert!(
@@ -657,8 +674,11 @@ fn outcome_reports_generated_key_files() {
     assert!(out.changed);
     let created: Vec<PathBuf> = out.created.clone();
     assert_eq!(created, vec![s.path("dec.pem"), s.path("enc.pem")]);
-    assert_eq!(s.mode("dec.pem"), 0o600);
-    assert_eq!(s.mode("enc.pem"), 0o644);
+    #[cfg(unix)] // Unix-only: file modes.
+    {
+        assert_eq!(s.mode("dec.pem"), 0o600);
+        assert_eq!(s.mode("enc.pem"), 0o644);
+    }
     let enc = EncryptionKey::load(&s.path("enc.pem")).unwrap();
     assert_eq!(enc.bits(), 2048);
     assert_eq!(out.key_id, enc.id());
@@ -675,6 +695,7 @@ fn outcome_reports_a_derived_public_key() {
     assert!(out.changed);
     assert_eq!(out.created, vec![s.path("enc.pem")]);
     assert_eq!(out.key_id.to_string(), TEST_KID);
+    #[cfg(unix)] // Unix-only: file modes.
     assert_eq!(s.mode("enc.pem"), 0o644);
     assert_eq!(openssl_key_id(&s.path("enc.pem")), TEST_KID);
 }
@@ -763,6 +784,7 @@ fn explicit_key_files_generated_elsewhere_are_reported() {
     ))
     .unwrap();
     assert_eq!(out.created, vec![dec.clone(), enc.clone()]);
+    #[cfg(unix)] // Unix-only: file modes.
     assert_eq!(keys.mode("priv.pem"), 0o600);
     let got = database_password(s.path("confserv.conf"), "confserv").unwrap();
     assert_eq!(got.expose_secret(), SAMPLE_PASSWORD);

@@ -68,11 +68,16 @@ fn run(s: &Scratch, args: &[&str], limited: bool) -> Output {
     cmd.current_dir(s.dir.path()).args(args).output().unwrap()
 }
 
-/// Names, lengths and modes of the files in `dir`: cheap for a sparse file
-/// of any size (byte-identical content is checked where files are small
-/// enough to read).
+/// Names, lengths and modes (file type bits included; on Windows
+/// [`file_mode`]) of the files in `dir`: cheap for a sparse file of any size
+/// (byte-identical content is checked where files are small enough to read).
 fn listing(dir: &Path) -> Vec<(String, u64, u32)> {
-    use std::os::unix::fs::MetadataExt;
+    #[cfg(unix)]
+    use std::os::unix::fs::MetadataExt as _;
+    #[cfg(unix)]
+    let mode = |m: &fs::Metadata| m.mode();
+    #[cfg(not(unix))]
+    let mode = file_mode;
     let mut out: Vec<_> = fs::read_dir(dir)
         .unwrap()
         .map(|e| {
@@ -81,7 +86,7 @@ fn listing(dir: &Path) -> Vec<(String, u64, u32)> {
             (
                 e.file_name().to_string_lossy().into_owned(),
                 m.len(),
-                m.mode(),
+                mode(&m),
             )
         })
         .collect();
@@ -118,6 +123,8 @@ fn fail_a_file_one_byte_over_the_limit_is_refused_with_exit_3_by_every_reader() 
 /// exit 3 with the file's size in the message proves that only its size was
 /// looked at.
 #[test]
+// Unix-only: `bash` and `ulimit -v` (Windows has no address-space limit to set).
+#[cfg_attr(not(unix), ignore = "bash and ulimit -v")]
 fn fail_a_file_over_the_limit_is_refused_before_it_is_read() {
     let size = 64 << 30;
     let s = padded(size);
@@ -212,6 +219,8 @@ fn tiny_lines(size: u64) -> Scratch {
 }
 
 #[test]
+// Unix-only: `bash` and `ulimit -v` (Windows has no address-space limit to set).
+#[cfg_attr(not(unix), ignore = "bash and ulimit -v")]
 fn under_a_256_mb_address_space_limit_a_file_of_the_largest_size_never_aborts() {
     // Room for the edit: the encrypted value is longer than the password.
     let s = tiny_lines(MAX_CONFIG_SIZE - 4096);

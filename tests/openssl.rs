@@ -10,6 +10,7 @@
 mod common;
 
 use std::fs;
+#[cfg(unix)]
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
@@ -20,6 +21,8 @@ use confpass::{EncryptionKey, Error, ExposeSecret};
 /// A password with the characters an INI file and a shell find awkward.
 const PASSWORD: &str = "Op3n;SSL #pw=\\\"x' y";
 
+/// Unix-only: Windows has no modes.
+#[cfg(unix)]
 fn chmod(path: &Path, mode: u32) {
     fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
 }
@@ -52,6 +55,7 @@ fn check_confpass_uses_openssl_keys(what: &str, make: impl Fn(&Path)) {
     let keys = s.path("keys");
     fs::create_dir(&keys).unwrap();
     make(&keys);
+    #[cfg(unix)] // Unix-only: file modes.
     chmod(&keys.join("dec.pem"), 0o600);
     let (enc, dec) = (keys.join("enc.pem"), keys.join("dec.pem"));
     let keys_before = (fs::read(&enc).unwrap(), fs::read(&dec).unwrap());
@@ -195,6 +199,7 @@ fn config_encrypted_by_openssl(opts: &[&str]) -> Scratch {
     let s = Scratch::new();
     let dir = s.dir.path();
     genpkey(dir, 2048, "dec.pem");
+    #[cfg(unix)] // Unix-only: file modes.
     chmod(&s.path("dec.pem"), 0o600);
     openssl(
         dir,

@@ -13,6 +13,10 @@
 //! initdb refuses to run as root: when the tests run as root, the server's
 //! files belong to uid/gid 65534 and initdb/pg_ctl run under
 //! `setpriv --reuid=65534 --regid=65534 --clear-groups`.
+//!
+//! Unix-only: the throw-away server is reached over a Unix socket, lives in
+//! directories set up with Unix modes and owners, and runs under `setpriv`.
+#![cfg(unix)]
 
 mod common;
 

@@ -12,7 +12,7 @@
 //! before `renamed` and `renamed` itself) says which passwords each
 //! configuration may hold, and the start-up call must return one of them; no
 //! file holds a plain password but a plain configuration, every private key
-//! file is 0600, every key file holds the key its name says. At the end,
+//! file is 0600 (on Unix), every key file holds the key its name says. At the end,
 //! `--prune-keys` on both files keeps every key they name. Failures print
 //! every step so far (labels, never passwords); `CONFPASS_STRESS_SEED=<seed>`
 //! replays a printed seed.
@@ -22,6 +22,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::Write as _;
+#[cfg(unix)]
 use std::os::unix::process::ExitStatusExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -242,7 +243,11 @@ impl Run {
         {
             child.kill().expect("SIGKILL");
             let status = child.wait().unwrap();
+            #[cfg(unix)]
             assert_eq!(status.signal(), Some(9), "run #{} was killed", self.number);
+            // Windows: TerminateProcess, with exit code 1.
+            #[cfg(not(unix))]
+            assert!(!status.success(), "run #{} was killed", self.number);
             self.child = None;
             self.outcome = Some(Outcome::Killed(step));
             return;
@@ -351,14 +356,15 @@ fn check_directory(s: &Scratch, pw: &Passwords, plain: &[Option<usize>; 2], when
             || parked_key(&name).is_some()
             || (name.starts_with('.') && name.ends_with(".tmp"));
         assert!(known, "{when}: unexpected file {name} in the directory");
-        if config.is_some() {
+        // Unix-only: file modes (these checks are skipped on Windows).
+        if cfg!(unix) && config.is_some() {
             assert_eq!(*mode, CONFIG_MODE, "{when}: mode of {name}");
         }
         // dec*.pem and anything else holding a private key: 0600.
         let private = bytes
             .windows(b"PRIVATE KEY-----".len())
             .any(|w| w == b"PRIVATE KEY-----");
-        if private || (name.starts_with("dec") && name.ends_with(".pem")) {
+        if cfg!(unix) && (private || (name.starts_with("dec") && name.ends_with(".pem"))) {
             assert_eq!(*mode, 0o600, "{when}: mode of {name} (a private key)");
         }
         // A staged or retired file holds the key its name says.
@@ -516,6 +522,7 @@ fn stress(seed: u64) -> Stats {
             name,
             config_text(&template, pw.get(current[c]), &host[c]).as_bytes(),
         );
+        #[cfg(unix)] // Unix-only: file modes.
         set_mode(&s.path(name), CONFIG_MODE);
     }
     let mut plain = [Some(current[0]), Some(current[1])];
@@ -566,6 +573,7 @@ fn stress(seed: u64) -> Stats {
                 let i = pw.add("Q", move_password);
                 let new = s.path(&format!(".admin-{}.new", CONFIGS[x]));
                 fs::write(&new, config_text(&template, pw.get(i), &move_host)).unwrap();
+                #[cfg(unix)] // Unix-only: file modes.
                 set_mode(&new, CONFIG_MODE);
                 fs::rename(&new, s.path(CONFIGS[x])).unwrap();
                 moved = Some((x, i));

@@ -47,11 +47,12 @@ fn unhex(s: &str) -> Vec<u8> {
 }
 
 /// Loads a private key of the vectors the way a user's key is loaded:
-/// `DecryptionKey::load` on a copy with mode 0600 (git keeps no modes).
+/// `DecryptionKey::load` on a copy with mode 0600 on Unix (git keeps no modes).
 fn load_private(rel: &str) -> DecryptionKey {
     let dir = tempfile::tempdir().expect("temp dir");
     let copy = dir.path().join("dec.pem");
     fs::copy(path_of(rel), &copy).expect("copy key");
+    #[cfg(unix)] // Unix-only: file modes.
     common::set_mode(&copy, 0o600);
     DecryptionKey::load(&copy).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
@@ -358,6 +359,7 @@ fn the_configuration_file_vector_gives_its_password_at_start_up() {
     fs::copy(path_of("confserv.conf"), &conf).expect("copy");
     let dec = dir.path().join("dec.pem");
     fs::copy(path_of("keys/test-dec.pem"), &dec).expect("copy");
+    #[cfg(unix)] // Unix-only: file modes.
     common::set_mode(&dec, 0o600);
     let password = confpass::database_password(&conf, "confserv").expect("start-up call");
     assert_eq!(password.expose_secret(), common::SAMPLE_PASSWORD);

@@ -7,6 +7,7 @@
 //! label), an error; keys under 2048 bits are refused when loaded.
 
 use std::collections::BTreeMap;
+#[cfg(unix)]
 use std::os::unix::fs::PermissionsExt;
 
 use base64::Engine as _;
@@ -35,6 +36,7 @@ fn run(name: TestName, file: &str) -> BTreeMap<Verdict, usize> {
         }
         let pem = dir.path().join(format!("dec-{g}.pem"));
         std::fs::write(&pem, &group.pem).unwrap();
+        #[cfg(unix)] // Unix-only: file modes.
         std::fs::set_permissions(&pem, std::fs::Permissions::from_mode(0o600)).unwrap();
         let key = match DecryptionKey::load(&pem) {
             Ok(key) => key,
@@ -136,6 +138,7 @@ fn fail_first_byte_is_1_is_refused_in_every_size() {
         let dir = tempfile::tempdir().unwrap();
         let pem = dir.path().join("dec.pem");
         std::fs::write(&pem, &group.pem).unwrap();
+        #[cfg(unix)] // Unix-only: file modes.
         std::fs::set_permissions(&pem, std::fs::Permissions::from_mode(0o600)).unwrap();
         let key = DecryptionKey::load(&pem).unwrap();
         let value = EncryptedValue::from_parts(key.id(), t.ct.to_vec());

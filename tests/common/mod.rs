@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
+#[cfg(unix)]
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -73,8 +74,9 @@ impl Scratch {
         self.path(rel).exists()
     }
 
+    /// The file's mode as [`file_mode`] gives it.
     pub fn mode(&self, rel: &str) -> u32 {
-        fs::metadata(self.path(rel)).unwrap().permissions().mode() & 0o7777
+        file_mode(&fs::metadata(self.path(rel)).unwrap())
     }
 
     /// Copies `testdata/keys/<name>-dec.pem` and `-enc.pem` here as
@@ -84,14 +86,17 @@ impl Scratch {
         self.install_key(&format!("{name}-enc.pem"), "enc.pem");
     }
 
-    /// Copies one file of `testdata/keys/` here as `dest`; mode 0600.
+    /// Copies one file of `testdata/keys/` here as `dest`; mode 0600 on
+    /// Unix (on Windows the copy has its directory's inherited ACL).
     pub fn install_key(&self, source: &str, dest: &str) {
         let to = self.path(dest);
         fs::copy(testdata(&format!("keys/{source}")), &to).unwrap();
-        fs::set_permissions(&to, fs::Permissions::from_mode(0o600)).unwrap();
+        #[cfg(unix)]
+        set_mode(&to, 0o600);
     }
 
-    /// Every file in the directory (recursively), with its bytes and mode.
+    /// Every file in the directory (recursively), with its bytes and mode
+    /// ([`file_mode`]).
     pub fn snapshot(&self) -> BTreeMap<PathBuf, (Vec<u8>, u32)> {
         fn walk(dir: &Path, base: &Path, out: &mut BTreeMap<PathBuf, (Vec<u8>, u32)>) {
             for entry in fs::read_dir(dir).unwrap() {
@@ -101,7 +106,7 @@ impl Scratch {
                 if meta.is_dir() {
                     walk(&path, base, out);
                 } else if meta.is_file() {
-                    let mode = meta.permissions().mode() & 0o7777;
+                    let mode = file_mode(&meta);
                     out.insert(
                         path.strip_prefix(base).unwrap().to_path_buf(),
                         (fs::read(&path).unwrap(), mode),
@@ -182,22 +187,30 @@ pub fn openssl_decrypt(value: &str, dec: &Path) -> String {
 
 /// The key id of a public key file as PRODUCT.md §3 computes it with stock
 /// tools: `openssl pkey -pubin -in enc.pem -outform DER | sha256sum | cut -c1-16`.
+/// The digest comes from `openssl dgst -sha256` rather than `sha256sum`, and
+/// no shell runs the pipeline, so that it needs nothing but `openssl`.
 pub fn openssl_key_id(enc: &Path) -> String {
-    let out = std::process::Command::new("bash")
-        .arg("-c")
-        .arg(
-            "set -o pipefail; openssl pkey -pubin -in \"$1\" -outform DER | sha256sum | cut -c1-16",
-        )
-        .arg("bash")
+    let dir = tempfile::tempdir().unwrap();
+    let der = dir.path().join("spki.der");
+    let mut pkey = std::process::Command::new("openssl");
+    pkey.args(["pkey", "-pubin", "-in"])
         .arg(enc)
+        .args(["-outform", "DER", "-out"])
+        .arg(&der);
+    let out = pkey
         .output()
-        .expect("sh");
+        .expect("openssl must be installed (.ci/run installs it)");
     assert!(
         out.status.success(),
-        "openssl pipeline failed: {}",
+        "openssl pkey failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    // `-r` prints `<hex digest> *<file>`, as sha256sum does.
+    let out = openssl(dir.path(), &["dgst", "-sha256", "-r", "spki.der"]);
+    let line = String::from_utf8(out.stdout).unwrap();
+    let digest = line.split_whitespace().next().unwrap_or_default();
+    assert_eq!(digest.len(), 64, "openssl dgst printed {line:?}");
+    digest[..16].to_owned()
 }
 
 /// Panics with the run's output unless it exited with `code`.
@@ -221,7 +234,27 @@ pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// Sets a file's permission bits.
+/// A file's mode for comparisons: its permission bits on Unix; on Windows,
+/// which has no modes, its read-only flag mapped to 0o444 (set) or 0o666
+/// (clear), so that a snapshot still sees that flag change.
+pub fn file_mode(meta: &fs::Metadata) -> u32 {
+    #[cfg(unix)]
+    {
+        meta.permissions().mode() & 0o7777
+    }
+    #[cfg(not(unix))]
+    {
+        if meta.permissions().readonly() {
+            0o444
+        } else {
+            0o666
+        }
+    }
+}
+
+/// Sets a file's permission bits. Unix-only: Windows has no modes (its
+/// read-only flag does not stand for them), so callers are Unix-only too.
+#[cfg(unix)]
 pub fn set_mode(path: &Path, mode: u32) {
     fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
 }
