@@ -224,7 +224,13 @@ impl Opened {
         remove_stale_temps(parent_dir(source.target()), |t| {
             name.as_deref().is_some_and(|n| n == t)
         });
-        for dir in [parent_dir(&enc_path), parent_dir(&dec_path)] {
+        let (enc_dir, dec_dir) = (parent_dir(&enc_path), parent_dir(&dec_path));
+        let key_dirs: &[&Path] = if enc_dir == dec_dir {
+            &[dec_dir]
+        } else {
+            &[enc_dir, dec_dir]
+        };
+        for dir in key_dirs {
             remove_stale_temps(dir, |t| keyring::belongs_to_pair(t, &enc_path, &dec_path));
         }
         fault::pause_point("locked");

@@ -26,6 +26,16 @@ enum Verdict {
     SmallKeyRefused,
 }
 
+/// Loads a group's private key as a user's `dec.pem` is loaded: from a PEM
+/// file `name` in `dir`, mode 0600.
+fn load_key(dir: &std::path::Path, name: &str, pem: &str) -> confpass::Result<DecryptionKey> {
+    let path = dir.join(name);
+    std::fs::write(&path, pem).unwrap();
+    #[cfg(unix)] // Unix-only: file modes.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    DecryptionKey::load(&path)
+}
+
 fn run(name: TestName, file: &str) -> BTreeMap<Verdict, usize> {
     let set = TestSet::load(name).expect("the crate ships this set");
     let dir = tempfile::tempdir().unwrap();
@@ -34,11 +44,7 @@ fn run(name: TestName, file: &str) -> BTreeMap<Verdict, usize> {
         if group.hash != HashFunction::Sha2_256 || group.mgf_hash != HashFunction::Sha2_256 {
             continue; // another hash: not confpass's algorithm
         }
-        let pem = dir.path().join(format!("dec-{g}.pem"));
-        std::fs::write(&pem, &group.pem).unwrap();
-        #[cfg(unix)] // Unix-only: file modes.
-        std::fs::set_permissions(&pem, std::fs::Permissions::from_mode(0o600)).unwrap();
-        let key = match DecryptionKey::load(&pem) {
+        let key = match load_key(dir.path(), &format!("dec-{g}.pem"), &group.pem) {
             Ok(key) => key,
             Err(Error::KeyTooSmall { bits, .. }) => {
                 assert!(
@@ -136,11 +142,7 @@ fn fail_first_byte_is_1_is_refused_in_every_size() {
             .find(|t| t.comment == "First byte is 1")
             .unwrap_or_else(|| panic!("{file}: the vector is shipped"));
         let dir = tempfile::tempdir().unwrap();
-        let pem = dir.path().join("dec.pem");
-        std::fs::write(&pem, &group.pem).unwrap();
-        #[cfg(unix)] // Unix-only: file modes.
-        std::fs::set_permissions(&pem, std::fs::Permissions::from_mode(0o600)).unwrap();
-        let key = DecryptionKey::load(&pem).unwrap();
+        let key = load_key(dir.path(), "dec.pem", &group.pem).unwrap();
         let value = EncryptedValue::from_parts(key.id(), t.ct.to_vec());
         assert!(
             matches!(value.decrypt_bytes(&key), Err(Error::Undecryptable { .. })),

@@ -28,6 +28,8 @@ use rsa::traits::PublicKeyParts;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::common::OAEP_SHA256;
+
 /// `testdata/vectors/`.
 pub fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/vectors")
@@ -158,15 +160,6 @@ fn openssl_encrypt(private: &str, plaintext: &[u8], opts: &[&str]) -> Vec<u8> {
     assert!(out.status.success(), "openssl pkeyutl -encrypt failed");
     out.stdout
 }
-
-const OAEP_SHA256: [&str; 6] = [
-    "-pkeyopt",
-    "rsa_padding_mode:oaep",
-    "-pkeyopt",
-    "rsa_oaep_md:sha256",
-    "-pkeyopt",
-    "rsa_mgf1_md:sha256",
-];
 
 fn valid(id: &str, key: &str, made_by: &str, password: &str, value: String, about: &str) -> Value {
     json!({
