@@ -98,14 +98,7 @@ pub(crate) fn exists(p: &Path) -> Result<bool> {
 /// The errors of [`DecryptionKey::load`], and [`Error::KeyNameTaken`] when
 /// the file holds another key.
 pub(crate) fn private_named(path: &Path, id: KeyId) -> Result<Option<DecryptionKey>> {
-    if !exists(path)? {
-        return Ok(None);
-    }
-    let key = DecryptionKey::load(path)?;
-    if key.id() != id {
-        return Err(name_taken(path, id, Some(key.id())));
-    }
-    Ok(Some(key))
+    named(path, id, DecryptionKey::load, DecryptionKey::id)
 }
 
 /// The public key at a staged or retired name, if the file is there; it
@@ -114,22 +107,29 @@ pub(crate) fn private_named(path: &Path, id: KeyId) -> Result<Option<DecryptionK
 /// # Errors
 /// As [`private_named`].
 pub(crate) fn public_named(path: &Path, id: KeyId) -> Result<Option<EncryptionKey>> {
+    named(path, id, EncryptionKey::load, EncryptionKey::id)
+}
+
+/// The key at `path`, loaded with `load`, if the file is there; it must be key `id`.
+fn named<K>(
+    path: &Path,
+    id: KeyId,
+    load: fn(&Path) -> Result<K>,
+    key_id: fn(&K) -> KeyId,
+) -> Result<Option<K>> {
     if !exists(path)? {
         return Ok(None);
     }
-    let key = EncryptionKey::load(path)?;
-    if key.id() != id {
-        return Err(name_taken(path, id, Some(key.id())));
+    let key = load(path)?;
+    let holds = key_id(&key);
+    if holds != id {
+        return Err(Error::KeyNameTaken {
+            path: path.to_path_buf(),
+            id,
+            holds: format!("key id {holds}"),
+        });
     }
     Ok(Some(key))
-}
-
-fn name_taken(path: &Path, id: KeyId, holds: Option<KeyId>) -> Error {
-    Error::KeyNameTaken {
-        path: path.to_path_buf(),
-        id,
-        holds: holds.map_or_else(|| "no usable key".to_owned(), |h| format!("key id {h}")),
-    }
 }
 
 /// The private key for a value made for `id`: the key file at `path` if it
