@@ -219,7 +219,7 @@ impl Opened {
                     .collect();
                 Ok(((source, file, layout, enc_path, dec_path), dirs))
             })?;
-        let owner = source.owner()?;
+        let owner = source.owner();
         let name = source.target().file_name().map(|n| n.to_owned());
         remove_stale_temps(parent_dir(source.target()), |t| {
             name.as_deref().is_some_and(|n| n == t)
@@ -414,12 +414,12 @@ pub fn encrypt_file(mut req: Request<'_>) -> Result<Outcome> {
                 .dec
                 .as_ref()
                 .ok_or_else(|| Error::Crypto("no private key to write".into()))?;
-            dec.save_for(dec_path, opened.owner, "dec")?;
+            dec.save_for(dec_path, &opened.owner, "dec")?;
             created.push(dec_path.clone(), "dec");
             fault::pause_point("dec-written");
         }
         if keys.write_enc {
-            keys.enc.save_for(enc_path, opened.owner, "enc")?;
+            keys.enc.save_for(enc_path, &opened.owner, "enc")?;
             created.push(enc_path.clone(), "enc");
             fault::pause_point("enc-written");
         }

@@ -345,6 +345,17 @@ pub enum Error {
         /// Its permission bits.
         mode: u32,
     },
+    /// A decryption key whose Windows DACL lets others use it, or inherits
+    /// its folder's permissions.
+    #[error("decryption key {path} can be used by {who}: run `{fix}`")]
+    KeyAcl {
+        /// The key file.
+        path: PathBuf,
+        /// Who else can use it (account names and SIDs).
+        who: String,
+        /// The `icacls` command(s) that protect it.
+        fix: String,
+    },
     /// The encryption and decryption key files are not one pair.
     #[error(
         "key files {enc} (key id {enc_id}) and {dec} (key id {dec_id}) are not one pair: give the matching files with -keys ENC DEC"
@@ -569,6 +580,7 @@ impl Error {
             | BadKey { .. }
             | KeyTooSmall { .. }
             | KeyPermissions { .. }
+            | KeyAcl { .. }
             | KeyMismatch { .. }
             | WrongKey { .. }
             | KeyIdMismatch { .. }

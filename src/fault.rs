@@ -8,7 +8,9 @@
 //!   (`CONFPASS_TEST_FAIL_AT=<point>:<ENOSPC|EIO>[:<n>]`), as a full disk or
 //!   a failing device would;
 //! - list the I/O points a run reaches (`CONFPASS_TEST_TRACE=<file>`);
-//! - say when a run finds a lock held (`CONFPASS_TEST_LOCK_WAIT=<marker>`).
+//! - say when a run finds a lock held (`CONFPASS_TEST_LOCK_WAIT=<marker>`);
+//! - under wine, leave a key's DACL verdict unacted on
+//!   (`CONFPASS_TEST_ACLS_UNENFORCED=1`, [`acls_unenforced`]).
 //!
 //! I/O points are named `<op>:<role>` (ARCHITECTURE.md, "Test hooks").
 //! Release builds compile every hook to nothing.
@@ -126,3 +128,22 @@ pub(crate) fn lock_waiting() {
 #[cfg(not(debug_assertions))]
 #[inline(always)]
 pub(crate) fn lock_waiting() {}
+
+/// Whether the test environment says that this file system does not
+/// enforce Windows DACLs (`CONFPASS_TEST_ACLS_UNENFORCED=1`): under wine,
+/// which makes a file's DACL up from its Unix mode and stores none that is
+/// set, every key would read back as inheriting and be refused. The DACL is
+/// still set and read; only the verdict is not acted on. The verdict itself
+/// is unit-tested (`platform::dacl`), and one test under wine runs without
+/// this hook to show that the check refuses such a key.
+#[cfg(debug_assertions)]
+pub(crate) fn acls_unenforced() -> bool {
+    std::env::var_os("CONFPASS_TEST_ACLS_UNENFORCED").is_some_and(|v| v == "1")
+}
+
+/// Release builds: every verdict is acted on.
+#[cfg(not(debug_assertions))]
+#[inline(always)]
+pub(crate) fn acls_unenforced() -> bool {
+    false
+}

@@ -58,8 +58,15 @@ pub(crate) fn sync_dir(dir: &Path, role: &str) -> io::Result<()> {
     platform::sync_dir(dir)
 }
 
-/// A new temporary file `.<name>.XXXXXX.tmp` in `path`'s directory, mode 0600.
+/// A new temporary file `.<name>.XXXXXX.tmp` in `path`'s directory, that
+/// only its owner can use (`platform::create_new` with mode 0600).
 pub(crate) fn temp_beside(path: &Path) -> io::Result<tempfile::NamedTempFile> {
+    temp_with_mode(path, 0o600)
+}
+
+/// As [`temp_beside`], protected as `mode` says from its first moment
+/// (`platform::create_new`).
+fn temp_with_mode(path: &Path, mode: u32) -> io::Result<tempfile::NamedTempFile> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -68,7 +75,7 @@ pub(crate) fn temp_beside(path: &Path) -> io::Result<tempfile::NamedTempFile> {
         .prefix(&format!(".{name}."))
         .suffix(".tmp")
         .rand_bytes(6)
-        .tempfile_in(parent_dir(path))
+        .make_in(parent_dir(path), |p| platform::create_new(p, mode))
         .map_err(without_temp_path)
 }
 
@@ -124,19 +131,19 @@ pub(crate) fn create_new_file(
     path: &Path,
     bytes: &[u8],
     mode: u32,
-    owner: Option<Owner>,
+    owner: Option<&Owner>,
     role: &str,
 ) -> Result<()> {
     let write_err = |e| Error::Write {
         path: path.to_path_buf(),
         source: without_temp_path(e),
     };
-    // tempfile creates the file with mode 0600 (O_EXCL, so never an existing
-    // file): a private key is never readable by others, not even for a moment.
-    let mut temp = temp_beside(path).map_err(write_err)?;
-    platform::set_mode(temp.as_file(), mode).map_err(write_err)?;
+    // Created new (never an existing file), protected as `mode` says from
+    // its first moment (mode 0600, or a protected DACL on Windows): a private
+    // key is never readable by others, not even while it is empty.
+    let mut temp = temp_with_mode(path, mode).map_err(write_err)?;
     if let Some(owner) = owner {
-        platform::give_new_file(temp.as_file(), owner).map_err(write_err)?;
+        platform::give_new_file(temp.as_file(), &owner, mode).map_err(write_err)?;
     }
     io_point(&format!("write:{role}")).map_err(write_err)?;
     temp.as_file_mut().write_all(bytes).map_err(write_err)?;
@@ -167,7 +174,7 @@ pub(crate) fn link_or_copy(
     from: &Path,
     to: &Path,
     mode: u32,
-    owner: Option<Owner>,
+    owner: Option<&Owner>,
     role: &str,
 ) -> Result<()> {
     let write_err = |e| Error::Write {
@@ -196,7 +203,7 @@ pub(crate) fn link_or_copy(
 /// Renames `from` over `to` and flushes the directory.
 pub(crate) fn rename_synced(from: &Path, to: &Path, role: &str) -> io::Result<()> {
     io_point(&format!("rename:{role}"))?;
-    fs::rename(from, to)?;
+    platform::replace(from, to)?;
     sync_dir(parent_dir(to), role)
 }
 

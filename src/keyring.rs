@@ -162,7 +162,7 @@ pub(crate) fn retire(
     path: &Path,
     id: KeyId,
     private: bool,
-    owner: Owner,
+    owner: &Owner,
 ) -> Result<Option<PathBuf>> {
     let to = retired_path(path, id);
     let (mode, role) = if private {

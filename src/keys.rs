@@ -32,7 +32,7 @@ use zeroize::Zeroizing;
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::pem::{self, PemError, SshKey};
-use crate::platform::{self, Owner};
+use crate::platform::{self, Exposure, Owner};
 
 /// The smallest modulus confpass accepts, in bits.
 pub const MIN_BITS: usize = 2048;
@@ -183,7 +183,7 @@ impl EncryptionKey {
     /// [`EncryptionKey::save`] for a file that belongs to a configuration
     /// file: as root, the new file takes `owner`; `role` names the step for
     /// the fault tests.
-    pub(crate) fn save_for(&self, path: &Path, owner: Owner, role: &str) -> Result<()> {
+    pub(crate) fn save_for(&self, path: &Path, owner: &Owner, role: &str) -> Result<()> {
         fsutil::create_new_file(path, self.to_pem()?.as_bytes(), 0o644, Some(owner), role)
     }
 }
@@ -317,7 +317,7 @@ impl DecryptionKey {
 
     /// [`DecryptionKey::save`] for a file that belongs to a configuration
     /// file: as root, the new file takes `owner` (still mode 0600).
-    pub(crate) fn save_for(&self, path: &Path, owner: Owner, role: &str) -> Result<()> {
+    pub(crate) fn save_for(&self, path: &Path, owner: &Owner, role: &str) -> Result<()> {
         fsutil::create_new_file(path, self.to_pem()?.as_bytes(), 0o600, Some(owner), role)
     }
 }
@@ -706,16 +706,21 @@ fn shell_quote(path: &Path) -> String {
 }
 
 fn check_private_mode(path: &Path) -> Result<()> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::KeyRead {
+    let exposure = platform::private_key_exposure(path).map_err(|e| Error::KeyRead {
         path: path.to_path_buf(),
         source: e,
     })?;
-    match platform::private_key_exposure(&meta) {
-        Some(mode) => Err(Error::KeyPermissions {
+    match exposure {
+        None => Ok(()),
+        Some(Exposure::Mode(mode)) => Err(Error::KeyPermissions {
             path: path.to_path_buf(),
             mode,
         }),
-        None => Ok(()),
+        Some(Exposure::Acl { who, fix }) => Err(Error::KeyAcl {
+            path: path.to_path_buf(),
+            who,
+            fix,
+        }),
     }
 }
 

@@ -129,19 +129,19 @@ pub fn rotate_keys(req: Request<'_>) -> Result<Outcome> {
     }
 
     opened.write(&new_bytes, |created| {
-        if let Some(p) = keyring::retire(dec_path, current.id(), true, *owner)? {
+        if let Some(p) = keyring::retire(dec_path, current.id(), true, owner)? {
             created.push(p, "retired-dec");
         }
         if let Some(enc) = &current_enc
-            && let Some(p) = keyring::retire(enc_path, enc.id(), false, *owner)?
+            && let Some(p) = keyring::retire(enc_path, enc.id(), false, owner)?
         {
             created.push(p, "retired-enc");
         }
         fault::pause_point("rotate-retired");
-        new.save_for(&staged_dec, *owner, "staged-dec")?;
+        new.save_for(&staged_dec, owner, "staged-dec")?;
         created.push(staged_dec.clone(), "staged-dec");
         fault::pause_point("rotate-staged-dec");
-        new.public().save_for(&staged_enc, *owner, "staged-enc")?;
+        new.public().save_for(&staged_enc, owner, "staged-enc")?;
         created.push(staged_enc.clone(), "staged-enc");
         fault::pause_point("rotate-staged-enc");
         Ok(())
@@ -161,7 +161,7 @@ fn promote(
     current_enc: Option<&EncryptionKey>,
     new: &DecryptionKey,
 ) -> Result<()> {
-    let (dec_path, enc_path, owner) = (&opened.dec_path, &opened.enc_path, opened.owner);
+    let (dec_path, enc_path, owner) = (&opened.dec_path, &opened.enc_path, &opened.owner);
     let rename = |from: &std::path::Path, to: &std::path::Path, role| {
         rename_synced(from, to, role).map_err(|e| Error::Write {
             path: to.to_path_buf(),

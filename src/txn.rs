@@ -12,7 +12,7 @@
 //! renames the replacement over it: the commit point. [`Created`] removes, on
 //! a failure before the commit, the files a run created, newest first.
 
-use std::fs::{self, File};
+use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -148,7 +148,7 @@ pub(crate) struct Source {
     /// The file the path resolves to (a symlink's target).
     target: PathBuf,
     id: FileId,
-    file: File,
+    owner: Owner,
     links: u64,
 }
 
@@ -175,15 +175,18 @@ impl Source {
         };
         let target = canonical_target(path)?;
         let file = platform::open_regular(&target).map_err(read_err)?;
-        let meta = file.metadata().map_err(read_err)?;
+        let (id, links) = platform::identity(&file).map_err(read_err)?;
+        let owner = Owner::of(&file).map_err(read_err)?;
         let bytes = crate::config::read_capped(&file, path)?;
+        // Not held open: Windows cannot replace a file this run holds open.
+        drop(file);
         Ok((
             Source {
                 path: path.to_path_buf(),
                 target,
-                id: platform::file_id(&meta),
-                links: platform::link_count(&meta),
-                file,
+                id,
+                owner,
+                links,
             },
             bytes,
         ))
@@ -195,14 +198,8 @@ impl Source {
     }
 
     /// The owner and group of the configuration file.
-    pub(crate) fn owner(&self) -> Result<Owner> {
-        self.file
-            .metadata()
-            .map(|m| Owner::of(&m))
-            .map_err(|e| Error::ConfigRead {
-                path: self.path.clone(),
-                source: e,
-            })
+    pub(crate) fn owner(&self) -> Owner {
+        self.owner.clone()
     }
 
     /// What the user should know before this file is rewritten.
@@ -250,12 +247,16 @@ impl Source {
             path: self.path.clone(),
             source: e,
         })?;
-        platform::keep_attributes(&self.file, temp.as_file()).map_err(|what| {
-            Error::CannotKeepAttributes {
-                path: self.path.clone(),
-                what,
-            }
-        })?;
+        let cannot_keep = |what| Error::CannotKeepAttributes {
+            path: self.path.clone(),
+            what,
+        };
+        // The file read, opened again: should another hand have replaced it
+        // meanwhile, the commit finds it changed.
+        let original = platform::open_regular(&self.target)
+            .map_err(|e| cannot_keep(format!("its attributes ({e})")))?;
+        platform::keep_attributes(&original, temp.as_file()).map_err(cannot_keep)?;
+        drop(original);
         let write_err = |e| Error::Write {
             path: self.path.clone(),
             source: without_temp_path(e),
@@ -285,9 +286,10 @@ impl Source {
             return Err(changed());
         }
         let current = platform::open_regular(&self.target).map_err(|_| changed())?;
-        let meta = current.metadata().map_err(|_| changed())?;
+        let (id, _) = platform::identity(&current).map_err(|_| changed())?;
         let bytes = crate::config::read_capped(&current, &self.path).map_err(|_| changed())?;
-        if platform::file_id(&meta) != self.id || bytes.as_slice() != read {
+        drop(current);
+        if id != self.id || bytes.as_slice() != read {
             return Err(changed());
         }
         let write_err = |e| Error::Write {
@@ -295,12 +297,11 @@ impl Source {
             source: without_temp_path(e),
         };
         io_point("rename:config").map_err(write_err)?;
-        // std's rename, not tempfile's persist: on Windows it tries POSIX
-        // semantics first, which may replace a file that is open (this run's
-        // handle, a server reading it); MoveFileExW alone refuses
-        // (rust-lang/rust#123985). On Unix both are rename(2).
+        // This run holds no handle to the file now; a server reading it at
+        // this moment makes Windows refuse for as long as it reads, which
+        // `platform::replace` waits out (rename(2) on Unix).
         let temp = prepared.temp.into_temp_path();
-        fs::rename(&temp, &self.target).map_err(write_err)?;
+        platform::replace(&temp, &self.target).map_err(write_err)?;
         // Renamed: nothing is left at the temporary name to remove.
         let _ = temp.keep();
         fault::pause_point("renamed");

@@ -62,14 +62,16 @@
 //! [`protected_key_sddl`] the descriptor confpass gives new private keys,
 //! which [`evaluate`] checks itself.
 //!
-//! Not wired in yet: reading a key's descriptor (`GetSecurityInfo`) and
-//! setting one on a new key need Win32 calls, which the next part of issue 10
-//! adds to `windows.rs`; until then Windows neither sets nor checks a key's
-//! DACL, as SECURITY.md says.
+//! `platform::windows` reads a key's descriptor (`GetSecurityInfo`) and
+//! sets one on a new key through `windows/win32.rs`; this module decides.
+//! It is compiled on every OS so that its tests run on Linux too.
 
-#![allow(
-    dead_code,
-    reason = "used by the Windows key checks of issue 10's next part; tested on every OS now"
+#![cfg_attr(
+    not(windows),
+    allow(
+        dead_code,
+        reason = "called by platform::windows only; compiled on every OS for its tests"
+    )
 )]
 
 mod sddl;
@@ -136,6 +138,36 @@ const NAMES: [(&str, &str); 17] = [
     (OWNER_RIGHTS, "OWNER RIGHTS"),
     ("S-1-3-0", "CREATOR OWNER"),
 ];
+
+impl Descriptor {
+    /// The file's owner (`O:`) as a SID, when the descriptor names one that
+    /// resolves without a domain (a SID, or an alias such as `BA` or `SY`).
+    pub(crate) fn owner_sid(&self) -> Option<Sid> {
+        match trustee(self.owner.as_deref()?, None) {
+            Ok(Trustee::Sid(sid)) => Some(sid),
+            _ => None,
+        }
+    }
+
+    /// Whether `other` gives the same access as this descriptor, as far as a
+    /// file can be given it: the same owner, the same protection, the same
+    /// explicit ACEs in the same order. Inherited ACEs are left out: Windows
+    /// recomputes them from the folder when a DACL is set, and a file's
+    /// inherited ACEs may be stale.
+    pub(crate) fn same_explicit_access(&self, other: &Descriptor) -> bool {
+        let explicit = |d: &Descriptor| match &d.dacl {
+            Dacl::Null => None,
+            Dacl::Present { protected, aces } => Some((
+                *protected,
+                aces.iter()
+                    .filter(|a| !a.inherited)
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            )),
+        };
+        self.owner_sid() == other.owner_sid() && explicit(self) == explicit(other)
+    }
+}
 
 /// Whether a private key's DACL protects it.
 #[derive(Debug, Clone, PartialEq, Eq)]

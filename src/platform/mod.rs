@@ -1,17 +1,18 @@
 //! Everything that differs between operating systems, in one place.
 //!
 //! Opening only regular files (without blocking on a FIFO), a file's identity,
-//! keeping a file's owner, group, mode and extended attributes (POSIX ACLs and
-//! SELinux labels are extended attributes) on its replacement, the owner of
-//! new key files, the permission check of a private key, the directory handle
-//! that is locked and flushed, and switching core dumps off. This file is the
-//! portable API the rest of the crate calls; `unix.rs` implements it through
-//! `rustix` (safe system calls) and `windows.rs` through std alone, with the
-//! stand-ins SECURITY.md lists. `dacl.rs` is the pure evaluation of a Windows
-//! DACL, compiled and tested on every OS. No other module holds `cfg(unix)` or
-//! `cfg(windows)`.
+//! new files protected from their first moment (mode 0600, or a protected
+//! DACL), keeping a file's owner, group, mode, ACLs and extended attributes
+//! (POSIX ACLs and SELinux labels are extended attributes) on its
+//! replacement, the owner of new key files, the protection check of a
+//! private key, directory locks and flushes, and switching core dumps off.
+//! This file is the portable API the rest of the crate calls; `unix.rs`
+//! implements it through `rustix` (safe system calls), `windows.rs` through
+//! std and `windows/win32.rs` (the crate's only `unsafe`, Windows only).
+//! `dacl.rs` is the pure evaluation of a Windows DACL, compiled and tested on
+//! every OS. No other module holds `cfg(unix)` or `cfg(windows)`.
 
-use std::fs::{self, File, Metadata, OpenOptions};
+use std::fs::{File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -60,69 +61,98 @@ pub(crate) fn open_regular(path: &Path) -> io::Result<File> {
     Ok(file)
 }
 
-/// What identifies a file across renames: device and inode on Unix.
+/// What identifies a file across renames: device and inode on Unix, volume
+/// serial number and file index on Windows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct FileId(u64, u64);
 
-/// The identity of a file from its metadata.
-pub(crate) fn file_id(meta: &Metadata) -> FileId {
-    let (a, b) = sys::file_id(meta);
-    FileId(a, b)
+/// The identity of an open file and how many names (hard links) it has.
+pub(crate) fn identity(file: &File) -> io::Result<(FileId, u64)> {
+    let (a, b, links) = sys::identity(file)?;
+    Ok((FileId(a, b), links))
 }
 
-/// How many names (hard links) the file has.
-pub(crate) fn link_count(meta: &Metadata) -> u64 {
-    sys::link_count(meta)
-}
-
-/// The owner and group a file has, to give to the files made for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The owner (and, on Unix, the group) a file has, to give to the files made
+/// for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Owner(sys::Owner);
 
 impl Owner {
-    /// The owner of a file, from its metadata.
-    pub(crate) fn of(meta: &Metadata) -> Owner {
-        Owner(sys::Owner::of(meta))
+    /// The owner of an open file.
+    pub(crate) fn of(file: &File) -> io::Result<Owner> {
+        sys::Owner::of(file).map(Owner)
     }
 }
 
-/// Gives a new file (a key, a lock) the configuration file's owner and group
-/// when running as root; anyone else makes files of their own, which is then
-/// the owner already or the only owner they can give.
-pub(crate) fn give_new_file(file: &File, owner: Owner) -> io::Result<()> {
-    sys::give_new_file(file, owner.0)
+/// Creates a new file at `path` (never an existing one), protected from its
+/// first moment: only its owner can use it when `mode` gives group and others
+/// nothing (Unix mode 0600; on Windows a protected DACL for the owner, SYSTEM
+/// and Administrators), otherwise readable as `mode` says (on Windows, the
+/// folder's inherited ACL).
+pub(crate) fn create_new(path: &Path, mode: u32) -> io::Result<File> {
+    sys::create_new(path, mode)
 }
 
-/// Sets a file's permission bits (Unix); Windows keeps the directory's ACL.
-pub(crate) fn set_mode(file: &File, mode: u32) -> io::Result<()> {
-    sys::set_mode(file, mode)
+/// Gives a new key file the configuration file's owner (and group), as root
+/// on Unix and as an administrator on Windows, so that the server running as
+/// that account can read it; a run without that right leaves the file its
+/// own, protected as [`create_new`] made it.
+pub(crate) fn give_new_file(file: &File, owner: &Owner, mode: u32) -> io::Result<()> {
+    sys::give_new_file(file, &owner.0, mode)
 }
 
-/// The permission bits of a private key file that group or others can use,
-/// if any (Unix); `None` when only its owner can.
-pub(crate) fn private_key_exposure(meta: &Metadata) -> Option<u32> {
-    sys::private_key_exposure(meta)
+/// Why a private key file is not protected, for [`crate::Error`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Exposure {
+    /// Unix: the permission bits that give group or others access.
+    #[cfg_attr(windows, allow(dead_code, reason = "made on Unix only"))]
+    Mode(u32),
+    /// Windows: who else can use the file, and the `icacls` command(s) that
+    /// protect it.
+    #[cfg_attr(not(windows), allow(dead_code, reason = "made on Windows only"))]
+    Acl {
+        /// The other trustees, or what keeps the DACL from protecting it.
+        who: String,
+        /// The command that fixes it.
+        fix: String,
+    },
+}
+
+/// Whether anyone but the owner (and, on Windows, SYSTEM and
+/// Administrators) can use the private key file at `path`; `None` when
+/// nobody else can.
+pub(crate) fn private_key_exposure(path: &Path) -> io::Result<Option<Exposure>> {
+    sys::private_key_exposure(path)
 }
 
 /// Gives `temp` everything of `original` that a replacement must keep: owner,
-/// group, extended attributes (POSIX ACLs, SELinux label) and mode, then
-/// checks that it has them. An error names what cannot be kept.
+/// group, extended attributes (POSIX ACLs, SELinux label) and mode on Unix;
+/// owner, DACL and the read-only attribute on Windows; then checks that it
+/// has them. An error names what cannot be kept.
 pub(crate) fn keep_attributes(original: &File, temp: &File) -> Result<(), String> {
     sys::keep_attributes(original, temp)
 }
 
+/// Renames `from` over `to` (the commit of a replacement, the promotion of
+/// a key): `rename(2)` on Unix. On Windows, which refuses to replace a file
+/// some process holds open without sharing its deletion (a server reading
+/// the configuration file with the C runtime's `fopen`), the rename is
+/// tried again for up to two seconds, then the refusal is returned.
+pub(crate) fn replace(from: &Path, to: &Path) -> io::Result<()> {
+    sys::replace(from, to)
+}
+
 /// A directory held open: what a run locks, and what it flushes after a rename.
 pub(crate) struct Dir {
-    handle: File,
+    handle: sys::DirHandle,
     path: PathBuf,
 }
 
 impl Dir {
-    /// Opens a directory (Unix) or its `.confpass.lock` file (Windows, where a
-    /// directory handle can be neither locked nor flushed).
+    /// Opens a directory.
     pub(crate) fn open(path: &Path) -> io::Result<Dir> {
         Ok(Dir {
-            handle: sys::open_dir_handle(path)?,
+            handle: sys::DirHandle::open(path)?,
             path: path.to_path_buf(),
         })
     }
@@ -134,26 +164,26 @@ impl Dir {
 
     /// The directory's identity, for the order in which two are locked.
     pub(crate) fn id(&self) -> io::Result<FileId> {
-        self.handle.metadata().map(|m| file_id(&m))
+        let (a, b) = self.handle.id()?;
+        Ok(FileId(a, b))
     }
 
-    /// Tries to take the exclusive lock; `Ok(false)` when another run holds it.
+    /// Tries to take the exclusive lock of the directory (Unix: `flock` on
+    /// it; Windows: a named mutex for its volume and file index); `Ok(false)`
+    /// when another run holds it. Held until the `Dir` is dropped, or the
+    /// process ends.
     pub(crate) fn try_lock(&self) -> io::Result<bool> {
-        match self.handle.try_lock() {
-            Ok(()) => Ok(true),
-            Err(fs::TryLockError::WouldBlock) => Ok(false),
-            Err(fs::TryLockError::Error(e)) => Err(e),
-        }
+        self.handle.try_lock()
     }
 
-    /// Flushes the directory's entries to disk (Unix). On Windows a rename
-    /// is made durable by the file system itself (NTFS journals metadata).
+    /// Flushes the directory's entries to disk.
     pub(crate) fn sync(&self) -> io::Result<()> {
-        sys::sync_dir_handle(&self.handle)
+        self.handle.sync(&self.path)
     }
 }
 
-/// Flushes a directory's entries to disk (Unix); see [`Dir::sync`] for Windows.
+/// Flushes a directory's entries to disk (Unix: `fsync`; Windows:
+/// `FlushFileBuffers` on the directory, where its file system allows it).
 pub(crate) fn sync_dir(path: &Path) -> io::Result<()> {
     sys::sync_dir(path)
 }
@@ -161,7 +191,10 @@ pub(crate) fn sync_dir(path: &Path) -> io::Result<()> {
 /// Switches core dumps off for this process, so that a crash while it holds
 /// a password writes no core file: the core size limit goes to 0 (soft and
 /// hard) and, on Linux, the process is marked not dumpable (which also keeps
-/// other users' tools out of its memory).
+/// other users' tools out of its memory). On Windows, which writes no core
+/// file of its own, it shows no fault dialog and asks Windows Error
+/// Reporting to leave the heap out of its reports (SECURITY.md says what a
+/// machine's own dump settings can still do).
 pub fn disable_core_dumps() -> io::Result<()> {
     sys::disable_core_dumps()
 }

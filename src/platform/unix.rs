@@ -1,10 +1,11 @@
 //! The Unix side of `crate::platform`, through `rustix` (safe system calls):
-//! `O_NONBLOCK` opens, device and inode, owners given with `fchown`, modes,
+//! `O_NONBLOCK` opens, device and inode, new files created with mode 0600,
+//! owners given with `fchown`, modes,
 //! extended attributes (POSIX ACLs, SELinux labels) copied and read back,
 //! directories locked with `flock` and flushed with `fsync`, and core dumps
 //! switched off with `setrlimit` and `PR_SET_DUMPABLE`.
 
-use std::fs::{self, File, Metadata, OpenOptions};
+use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
@@ -15,37 +16,53 @@ use rustix::fs::{
 };
 use rustix::io::Errno;
 
+use super::Exposure;
+
 /// Opens without blocking on a FIFO and without taking a controlling terminal.
 pub(super) fn no_blocking_open(options: &mut OpenOptions) {
     options.custom_flags((rustix::fs::OFlags::NONBLOCK | rustix::fs::OFlags::NOCTTY).bits() as i32);
 }
 
-/// Device and inode.
-pub(super) fn file_id(meta: &Metadata) -> (u64, u64) {
-    (meta.dev(), meta.ino())
-}
-
-pub(super) fn link_count(meta: &Metadata) -> u64 {
-    meta.nlink()
+/// Device, inode and number of links.
+pub(super) fn identity(file: &File) -> io::Result<(u64, u64, u64)> {
+    let meta = file.metadata()?;
+    Ok((meta.dev(), meta.ino(), meta.nlink()))
 }
 
 /// User and group ids.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Owner {
     uid: u32,
     gid: u32,
 }
 
 impl Owner {
-    pub(super) fn of(meta: &Metadata) -> Owner {
-        Owner {
+    pub(super) fn of(file: &File) -> io::Result<Owner> {
+        let meta = file.metadata()?;
+        Ok(Owner {
             uid: meta.uid(),
             gid: meta.gid(),
-        }
+        })
     }
 }
 
-pub(super) fn give_new_file(file: &File, owner: Owner) -> io::Result<()> {
+/// `O_EXCL` with mode 0600 (what tempfile does), then `fchmod` to `mode`:
+/// the umask cannot widen it, and a public key gets its 0644 whatever the
+/// umask.
+pub(super) fn create_new(path: &Path, mode: u32) -> io::Result<File> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    set_mode(&file, mode)?;
+    Ok(file)
+}
+
+/// `fchown` to the configuration file's owner and group, as root only.
+pub(super) fn give_new_file(file: &File, owner: &Owner, mode: u32) -> io::Result<()> {
+    let _ = mode;
     if rustix::process::geteuid().is_root() {
         fchown(
             file,
@@ -56,23 +73,48 @@ pub(super) fn give_new_file(file: &File, owner: Owner) -> io::Result<()> {
     Ok(())
 }
 
-pub(super) fn set_mode(file: &File, mode: u32) -> io::Result<()> {
+fn set_mode(file: &File, mode: u32) -> io::Result<()> {
     file.set_permissions(fs::Permissions::from_mode(mode))
 }
 
 /// The mode, when group or others have any bit of it.
-pub(super) fn private_key_exposure(meta: &Metadata) -> Option<u32> {
-    let mode = meta.permissions().mode() & 0o777;
-    (mode & 0o077 != 0).then_some(mode)
+pub(super) fn private_key_exposure(path: &Path) -> io::Result<Option<Exposure>> {
+    let mode = fs::metadata(path)?.permissions().mode() & 0o777;
+    Ok((mode & 0o077 != 0).then_some(Exposure::Mode(mode)))
 }
 
-/// The directory itself: it can be locked and flushed.
-pub(super) fn open_dir_handle(path: &Path) -> io::Result<File> {
-    File::open(path)
+/// The directory itself, opened for reading: it can be locked and flushed.
+pub(super) struct DirHandle(File);
+
+impl DirHandle {
+    pub(super) fn open(path: &Path) -> io::Result<DirHandle> {
+        File::open(path).map(DirHandle)
+    }
+
+    /// Device and inode.
+    pub(super) fn id(&self) -> io::Result<(u64, u64)> {
+        let meta = self.0.metadata()?;
+        Ok((meta.dev(), meta.ino()))
+    }
+
+    /// `flock(LOCK_EX | LOCK_NB)` on the directory.
+    pub(super) fn try_lock(&self) -> io::Result<bool> {
+        match self.0.try_lock() {
+            Ok(()) => Ok(true),
+            Err(fs::TryLockError::WouldBlock) => Ok(false),
+            Err(fs::TryLockError::Error(e)) => Err(e),
+        }
+    }
+
+    /// `fsync` on the handle held since the lock.
+    pub(super) fn sync(&self, path: &Path) -> io::Result<()> {
+        let _ = path;
+        self.0.sync_all()
+    }
 }
 
-pub(super) fn sync_dir_handle(handle: &File) -> io::Result<()> {
-    handle.sync_all()
+pub(super) fn replace(from: &Path, to: &Path) -> io::Result<()> {
+    fs::rename(from, to)
 }
 
 pub(super) fn sync_dir(path: &Path) -> io::Result<()> {

@@ -214,7 +214,7 @@ impl Sid {
     }
 
     /// SYSTEM or Administrators, which a protected key always grants.
-    pub(super) fn is_builtin_trusted(&self) -> bool {
+    pub(crate) fn is_builtin_trusted(&self) -> bool {
         self.is(SYSTEM) || self.is(ADMINISTRATORS)
     }
 }
@@ -294,7 +294,7 @@ pub(super) enum Kind {
     UncreditedDeny,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Ace {
     pub(super) kind: Kind,
     /// `IO`: applies to children only, not to the file.
