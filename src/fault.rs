@@ -137,6 +137,7 @@ pub(crate) fn lock_waiting() {}
 /// is unit-tested (`platform::dacl`), and one test under wine runs without
 /// this hook to show that the check refuses such a key.
 #[cfg(debug_assertions)]
+#[allow(dead_code, reason = "called by platform::windows only")]
 pub(crate) fn acls_unenforced() -> bool {
     std::env::var_os("CONFPASS_TEST_ACLS_UNENFORCED").is_some_and(|v| v == "1")
 }
@@ -144,6 +145,7 @@ pub(crate) fn acls_unenforced() -> bool {
 /// Release builds: every verdict is acted on.
 #[cfg(not(debug_assertions))]
 #[inline(always)]
+#[allow(dead_code, reason = "called by platform::windows only")]
 pub(crate) fn acls_unenforced() -> bool {
     false
 }

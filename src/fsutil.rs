@@ -143,7 +143,7 @@ pub(crate) fn create_new_file(
     // key is never readable by others, not even while it is empty.
     let mut temp = temp_with_mode(path, mode).map_err(write_err)?;
     if let Some(owner) = owner {
-        platform::give_new_file(temp.as_file(), &owner, mode).map_err(write_err)?;
+        platform::give_new_file(temp.as_file(), owner, mode).map_err(write_err)?;
     }
     io_point(&format!("write:{role}")).map_err(write_err)?;
     temp.as_file_mut().write_all(bytes).map_err(write_err)?;

@@ -180,6 +180,10 @@ fn check_plain_needs_no_key_file() {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "not yet ported: the test spells paths the Unix way (`/`, confserv.conf, Unix error texts); see the issue 10 note"
+)]
 fn check_decryptable_is_exit_0_and_names_the_key() {
     let s = encrypted();
     let before = s.snapshot();
@@ -399,6 +403,10 @@ fn assert_rotated(s: &Scratch, old_kid: &str) -> String {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs stock openssl, a Linux program that wine cannot run with its exit status: covered by the Linux run and tests/wine.rs"
+)]
 fn rotate_keys_makes_a_new_pair_and_retires_the_old_one() {
     let s = encrypted();
     #[cfg(unix)] // Unix-only: file modes.
@@ -452,6 +460,10 @@ fn rotate_keys_makes_a_new_pair_and_retires_the_old_one() {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "not yet ported: the test spells paths the Unix way (`/`, confserv.conf, Unix error texts); see the issue 10 note"
+)]
 fn rotate_keys_with_explicit_key_files_rotates_them_in_place() {
     let s = Scratch::sample();
     std::fs::create_dir(s.path("keys")).unwrap();
@@ -527,6 +539,10 @@ fn rotate_keys_with_the_wrong_private_key_is_exit_4() {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs stock openssl, a Linux program that wine cannot run with its exit status: covered by the Linux run and tests/wine.rs"
+)]
 fn rotate_keys_rerun_after_the_commit_completes_the_rotation() {
     // The state a rotation killed after its commit leaves: the value names a
     // new key that is still staged beside the old dec.pem / enc.pem.
@@ -649,6 +665,10 @@ fn p_json_encrypts_then_reports_unchanged() {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs stock openssl, a Linux program that wine cannot run with its exit status: covered by the Linux run and tests/wine.rs"
+)]
 fn p_json_on_a_fresh_install_lists_the_created_keys() {
     let s = Scratch::sample();
     let out = run(&s, &["-p", "--bits", "2048", "--json"]);
@@ -690,6 +710,10 @@ fn p_password_stdin_json_rotates_the_password_and_is_idempotent() {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs stock openssl, a Linux program that wine cannot run with its exit status: covered by the Linux run and tests/wine.rs"
+)]
 fn p_password_stdin_json_on_a_host_with_only_the_public_key() {
     let s = encrypted();
     std::fs::remove_file(s.path("dec.pem")).unwrap();

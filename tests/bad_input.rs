@@ -106,7 +106,7 @@ fn run_fail(s: &Scratch, cmd: &mut Command, code: i32, secrets: &[&str]) -> Stri
     let before = s.snapshot();
     let out = cmd.output().unwrap();
     let after = s.snapshot();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let stderr = common::stderr(&out);
     assert!(!stderr.contains("panicked"), "panic:\n{stderr}");
     for secret in secrets {
         assert_no_password(&out, secret);
@@ -1122,6 +1122,10 @@ fn fail_key_file_named_by_decryption_key_missing_at_startup() {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "not yet ported: the test spells paths the Unix way (`/`, confserv.conf, Unix error texts); see the issue 10 note"
+)]
 fn fail_key_files_in_missing_directory() {
     let s = plain();
     let err = fail(
@@ -1345,6 +1349,10 @@ fn fail_key_private_where_public_is_needed() {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs stock openssl, a Linux program that wine cannot run with its exit status: covered by the Linux run and tests/wine.rs"
+)]
 fn fail_key_passphrase_protected() {
     // The fix names the file twice: converting it in place would empty it.
     let msg = |p: &str| {

@@ -587,6 +587,10 @@ fn rerun_p(
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs stock openssl, a Linux program that wine cannot run with its exit status: covered by the Linux run and tests/wine.rs"
+)]
 fn kill_at_every_step_of_a_fresh_install_leaves_a_recoverable_state() {
     let args = ["-p", "--bits", "2048", "--json"];
     let mut killed = 0;
@@ -611,6 +615,10 @@ fn kill_at_every_step_of_a_fresh_install_leaves_a_recoverable_state() {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs stock openssl, a Linux program that wine cannot run with its exit status: covered by the Linux run and tests/wine.rs"
+)]
 fn kill_at_every_step_of_a_password_rotation_leaves_a_recoverable_state() {
     let args = ["-p", "--password-stdin", "--json"];
     let input = format!("{NEW_PASSWORD}\n");
@@ -694,6 +702,10 @@ fn eight_concurrent_runs_on_one_file_leave_exactly_one_password() {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs stock openssl, a Linux program that wine cannot run with its exit status: covered by the Linux run and tests/wine.rs"
+)]
 fn kill_at_every_step_of_a_key_rotation_keeps_the_server_startable() {
     let args = ["--rotate-keys", "--bits", "2048", "--json"];
     let template = encrypted_with_test_keys().snapshot();
@@ -998,21 +1010,37 @@ fn fail_at_every_point(situation: Situation) {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs stock openssl, a Linux program that wine cannot run with its exit status: covered by the Linux run and tests/wine.rs"
+)]
 fn fail_enospc_and_eio_at_every_point_of_a_fresh_install() {
     fail_at_every_point(FreshInstall);
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs stock openssl, a Linux program that wine cannot run with its exit status: covered by the Linux run and tests/wine.rs"
+)]
 fn fail_enospc_and_eio_at_every_point_of_a_password_change_with_existing_keys() {
     fail_at_every_point(ExistingKeys);
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "not yet ported: the test spells paths the Unix way (`/`, confserv.conf, Unix error texts); see the issue 10 note"
+)]
 fn fail_enospc_and_eio_at_every_point_of_a_password_change_with_the_public_key_only() {
     fail_at_every_point(PublicKeyOnly);
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs stock openssl, a Linux program that wine cannot run with its exit status: covered by the Linux run and tests/wine.rs"
+)]
 fn fail_enospc_and_eio_at_every_point_of_a_key_rotation() {
     fail_at_every_point(RotateKeys);
 }
@@ -1042,6 +1070,10 @@ fn paused_in_cleanup(s: &Scratch, args: &[&str]) -> Paused {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs stock openssl, a Linux program that wine cannot run with its exit status: covered by the Linux run and tests/wine.rs"
+)]
 fn fail_kill_in_the_cleanup_of_a_failed_fresh_install_leaves_dec_pem_alone_and_the_rerun_completes()
 {
     let args = ["-p", "--bits", "2048", "--json"];

@@ -1021,6 +1021,10 @@ fn fail_finding_06_a_foreign_file_at_the_retired_name_stops_the_rotation() {
 // ------------------------------------------------ 7. -keys paths read back
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "not yet ported: the test spells paths the Unix way (`/`, confserv.conf, Unix error texts); see the issue 10 note"
+)]
 fn fail_finding_07_a_key_path_with_a_trailing_space_is_refused() {
     let s = sample();
     let dir = s.dir.path().display().to_string();
@@ -1044,6 +1048,10 @@ fn fail_finding_07_a_key_path_with_a_trailing_space_is_refused() {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "not yet ported: the test spells paths the Unix way (`/`, confserv.conf, Unix error texts); see the issue 10 note"
+)]
 fn finding_07_a_key_pair_elsewhere_is_found_by_the_start_up_call() {
     let s = sample();
     fs::create_dir(s.path("keys")).unwrap();
@@ -1446,6 +1454,10 @@ fn fail_finding_10_a_fifo_as_the_configuration_or_the_key_is_refused_without_blo
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "not yet ported: the test spells paths the Unix way (`/`, confserv.conf, Unix error texts); see the issue 10 note"
+)]
 fn finding_10_temporary_files_of_a_killed_run_are_removed_by_the_next_run() {
     let s = encrypted_sample();
     // What a run killed mid-write leaves: a staged private key's temporary

@@ -464,6 +464,10 @@ fn fail_ssh_keygen_keys_that_are_not_rsa_or_too_small() {
 /// `openssl genpkey` (PKCS#8 + SPKI) and `openssl genrsa -traditional`
 /// (PKCS#1 + RSAPublicKey): accepted.
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs stock openssl, a Linux program that wine cannot run with its exit status: covered by the Linux run and tests/wine.rs"
+)]
 fn openssl_genpkey_and_genrsa_traditional_keys_are_accepted() {
     let tmp = Scratch::new();
     let dir = tmp.dir.path();
@@ -624,6 +628,10 @@ fn fail_openssl_certificate_given_as_a_key() {
 /// private and public; 2049 bits is accepted, and its 257-byte ciphertexts
 /// round-trip.
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs stock openssl, a Linux program that wine cannot run with its exit status: covered by the Linux run and tests/wine.rs"
+)]
 fn fail_openssl_2047_bit_key_is_counted_in_bits() {
     let tmp = Scratch::new();
     let dir = tmp.dir.path();
@@ -667,6 +675,10 @@ fn fail_openssl_2047_bit_key_is_counted_in_bits() {
 /// makes exactly 2052 bits when asked) is 2052 bits, its ciphertexts are
 /// ceil(2052 / 8) = 257 bytes, and it works both ways with OpenSSL.
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs stock openssl, a Linux program that wine cannot run with its exit status: covered by the Linux run and tests/wine.rs"
+)]
 fn openssl_2052_bit_key_is_accepted_with_its_true_size() {
     let tmp = Scratch::new();
     let dir = tmp.dir.path();
@@ -687,6 +699,10 @@ fn openssl_2052_bit_key_is_accepted_with_its_true_size() {
 
 /// A multi-prime key (`rsa_keygen_primes:3`): refused, saying so.
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs stock openssl, a Linux program that wine cannot run with its exit status: covered by the Linux run and tests/wine.rs"
+)]
 fn fail_openssl_multi_prime_key() {
     let tmp = Scratch::new();
     let dir = tmp.dir.path();
@@ -809,6 +825,10 @@ fn fail_der_and_utf16_key_files() {
 /// private key first where the public one is needed (or the reverse) is
 /// still refused, whatever follows it.
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs stock openssl, a Linux program that wine cannot run with its exit status: covered by the Linux run and tests/wine.rs"
+)]
 fn two_keys_in_one_file_the_first_is_used() {
     let tmp = Scratch::new();
     let dir = tmp.dir.path();
@@ -868,6 +888,10 @@ fn two_keys_in_one_file_the_first_is_used() {
 /// ends and trailing spaces: accepted by `-p` and by the start-up call (a
 /// `dec.pem` that picked up a newline still starts the server).
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs stock openssl, a Linux program that wine cannot run with its exit status: covered by the Linux run and tests/wine.rs"
+)]
 fn text_around_the_key_crlf_and_blank_lines_are_accepted() {
     let tmp = Scratch::new();
     let dir = tmp.dir.path();
@@ -911,6 +935,10 @@ fn text_around_the_key_crlf_and_blank_lines_are_accepted() {
 /// line and what to do: a blank line inside the base64 text, text after
 /// `-----END …-----` on the same line.
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs stock openssl, a Linux program that wine cannot run with its exit status: covered by the Linux run and tests/wine.rs"
+)]
 fn fail_pem_damage_openssl_refuses_too() {
     let tmp = Scratch::new();
     let dir = tmp.dir.path();

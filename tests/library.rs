@@ -448,6 +448,10 @@ fn fail_errors_never_contain_the_password() {
 // ---------------------------------------------------------------------------
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs stock openssl, a Linux program that wine cannot run with its exit status: covered by the Linux run and tests/wine.rs"
+)]
 fn generated_key_saves_as_pkcs8_0600_and_spki_0644_and_never_overwrites() {
     let s = Scratch::new();
     let key = DecryptionKey::generate(2048).unwrap();
@@ -515,6 +519,10 @@ fn pkcs1_keys_load_and_are_one_pair() {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs stock openssl, a Linux program that wine cannot run with its exit status: covered by the Linux run and tests/wine.rs"
+)]
 fn key_id_is_16_lowercase_hex_and_matches_the_openssl_pipeline() {
     for (name, kid) in [("test", TEST_KID), ("other", OTHER_KID)] {
         let enc_path = testdata(&format!("keys/{name}-enc.pem"));
@@ -540,6 +548,10 @@ fn key_id_is_16_lowercase_hex_and_matches_the_openssl_pipeline() {
 // ---------------------------------------------------------------------------
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs stock openssl, a Linux program that wine cannot run with its exit status: covered by the Linux run and tests/wine.rs"
+)]
 fn encrypted_value_round_trips_through_its_text_form() {
     let enc = load_enc("test");
     let dec = load_dec("test");
@@ -576,6 +588,10 @@ fn encryption_is_randomised() {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs stock openssl, a Linux program that wine cannot run with its exit status: covered by the Linux run and tests/wine.rs"
+)]
 fn ciphertext_made_by_openssl_decrypts_through_the_library() {
     let enc_path = testdata("keys/test-enc.pem");
     let dec = load_dec("test");
@@ -667,6 +683,10 @@ fn outcome_reports_changed_then_unchanged() {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs stock openssl, a Linux program that wine cannot run with its exit status: covered by the Linux run and tests/wine.rs"
+)]
 fn outcome_reports_generated_key_files() {
     let s = Scratch::sample();
     let conf = s.path("confserv.conf");
@@ -688,6 +708,10 @@ fn outcome_reports_generated_key_files() {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs stock openssl, a Linux program that wine cannot run with its exit status: covered by the Linux run and tests/wine.rs"
+)]
 fn outcome_reports_a_derived_public_key() {
     let s = Scratch::sample();
     s.install_key("test-dec.pem", "dec.pem");
@@ -816,6 +840,10 @@ fn normal_dependencies(features: &[&str]) -> Vec<String> {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs cargo tree, a host tool, which wine cannot start"
+)]
 fn library_without_default_features_has_no_cli_dependencies() {
     let lib_only = normal_dependencies(&["--no-default-features"]);
     assert!(lib_only.iter().any(|d| d == "rsa"), "{lib_only:?}");

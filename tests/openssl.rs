@@ -101,6 +101,10 @@ fn check_confpass_uses_openssl_keys(what: &str, make: impl Fn(&Path)) {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs stock openssl, a Linux program that wine cannot run with its exit status: covered by the Linux run and tests/wine.rs"
+)]
 fn pkcs8_keys_from_openssl_genpkey_work_both_ways() {
     check_confpass_uses_openssl_keys("genpkey PKCS#8 + SPKI", |keys| {
         genpkey(keys, 2048, "dec.pem");
@@ -129,6 +133,10 @@ fn genrsa_traditional(keys: &Path) {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs stock openssl, a Linux program that wine cannot run with its exit status: covered by the Linux run and tests/wine.rs"
+)]
 fn pkcs1_keys_from_openssl_genrsa_traditional_work_both_ways() {
     check_confpass_uses_openssl_keys("genrsa PKCS#1 + RSAPublicKey", |keys| {
         genrsa_traditional(keys);
@@ -151,6 +159,10 @@ fn pkcs1_keys_from_openssl_genrsa_traditional_work_both_ways() {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs stock openssl, a Linux program that wine cannot run with its exit status: covered by the Linux run and tests/wine.rs"
+)]
 fn pkcs1_private_key_with_spki_public_key_works_both_ways() {
     check_confpass_uses_openssl_keys("genrsa PKCS#1 + SPKI", |keys| {
         genrsa_traditional(keys);
@@ -166,6 +178,10 @@ fn pkcs1_private_key_with_spki_public_key_works_both_ways() {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs stock openssl, a Linux program that wine cannot run with its exit status: covered by the Linux run and tests/wine.rs"
+)]
 fn pkcs1_and_spki_forms_of_one_public_key_have_one_key_id() {
     let s = Scratch::new();
     let dir = s.dir.path();
@@ -223,6 +239,10 @@ fn config_encrypted_by_openssl(opts: &[&str]) -> Scratch {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs stock openssl, a Linux program that wine cannot run with its exit status: covered by the Linux run and tests/wine.rs"
+)]
 fn value_encrypted_by_openssl_pkeyutl_decrypts_through_the_library_and_the_binary() {
     let s = config_encrypted_by_openssl(&OAEP_SHA256);
     let password = confpass::database_password(s.path("confserv.conf"), "confserv").unwrap();
@@ -239,6 +259,10 @@ fn value_encrypted_by_openssl_pkeyutl_decrypts_through_the_library_and_the_binar
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs stock openssl, a Linux program that wine cannot run with its exit status: covered by the Linux run and tests/wine.rs"
+)]
 fn fail_value_encrypted_by_openssl_with_oaep_sha1_does_not_decrypt() {
     // OpenSSL's OAEP default is SHA-1 for both digests: another algorithm,
     // which confpass must not accept under the RSA-OAEP-SHA256 label.

@@ -151,7 +151,11 @@ fn password_stdin_crlf_check_reveal_and_rotate_keys() {
     assert_exit(&out, 0);
     common::assert_no_password(&out, new);
     assert!(all_crlf(&s.read("confserv.cfg")));
-    assert_eq!(openssl_password(&s, &s.path("dec.pem")), new, "the CR is not part of it");
+    assert_eq!(
+        openssl_password(&s, &s.path("dec.pem")),
+        new,
+        "the CR is not part of it"
+    );
 
     let check = run(&exe, s.dir.path(), &["--check"], None);
     assert_exit(&check, 0);
@@ -165,7 +169,11 @@ fn password_stdin_crlf_check_reveal_and_rotate_keys() {
     assert_exit(&rotate, 0);
     let value = value_of(&s.read_str("confserv.cfg"), "password").unwrap();
     assert_ne!(value[..40], old_kid[..40], "a new key id");
-    assert_eq!(openssl_password(&s, &s.path("dec.pem")), new, "the new pair");
+    assert_eq!(
+        openssl_password(&s, &s.path("dec.pem")),
+        new,
+        "the new pair"
+    );
     let left: BTreeSet<String> = names(s.dir.path())
         .into_iter()
         .filter(|n| !n.contains(".retired-"))
@@ -214,7 +222,12 @@ fn four_concurrent_password_stdin_runs_all_succeed_and_one_wins() {
         .map(|p| {
             let (exe, dir, input) = (exe.clone(), s.dir.path().to_path_buf(), format!("{p}\r\n"));
             std::thread::spawn(move || {
-                run(&exe, &dir, &["-p", "--password-stdin"], Some(input.as_bytes()))
+                run(
+                    &exe,
+                    &dir,
+                    &["-p", "--password-stdin"],
+                    Some(input.as_bytes()),
+                )
             })
         })
         .collect();

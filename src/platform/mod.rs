@@ -54,7 +54,16 @@ pub(crate) fn open_regular(path: &Path) -> io::Result<File> {
     let mut options = OpenOptions::new();
     options.read(true);
     sys::no_blocking_open(&mut options);
-    let file = options.open(path)?;
+    let file = match options.open(path) {
+        Ok(file) => file,
+        // Windows refuses to open a directory as a file ("access denied"):
+        // say what it is instead.
+        Err(e) if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) => {
+            let _ = e;
+            return Err(io::Error::other(NotRegular));
+        }
+        Err(e) => return Err(e),
+    };
     if !file.metadata()?.is_file() {
         return Err(io::Error::other(NotRegular));
     }

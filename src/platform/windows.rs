@@ -31,7 +31,7 @@ const MUTEX_SDDL: &str = "D:(A;;0x1F0001;;;SY)(A;;0x1F0001;;;BA)(A;;0x100001;;;A
 /// Win32 errors that mean a directory cannot be flushed on this file
 /// system (`ERROR_INVALID_FUNCTION`, `ERROR_ACCESS_DENIED` for a directory
 /// handle opened for writing, `ERROR_NOT_SUPPORTED`, `ERROR_INVALID_PARAMETER`).
-const NO_DIRECTORY_FLUSH: [i32; 4] = [1, 5, 50, 87];
+const NO_DIRECTORY_FLUSH: [i32; 5] = [1, 5, 32, 50, 87];
 
 /// Named pipes are not in the file namespace and NTFS has no FIFOs: the
 /// open needs no flag, and `open_regular` still refuses what is not a file.

@@ -23,6 +23,45 @@ pub const OTHER_KID: &str = "a8167c1575d08250";
 /// Key id of `testdata/keys/pkcs1-*.pem`.
 pub const PKCS1_KID: &str = "4898fb5c526322a6";
 
+/// The configuration file confpass reads when no `-c` is given:
+/// `confserv.conf` on Unix, `confserv.cfg` on Windows.
+pub const CONF: &str = if cfg!(windows) {
+    "confserv.cfg"
+} else {
+    "confserv.conf"
+};
+
+/// Tests spell the default configuration file `confserv.conf`; on Windows
+/// it is `confserv.cfg` ([`CONF`]), and [`Scratch`] maps that one name.
+fn platform_name(rel: &str) -> &str {
+    if rel == "confserv.conf" { CONF } else { rel }
+}
+
+/// A run's output as the tests spell it, whatever the platform: on Windows
+/// the default file `confserv.cfg` reads as `confserv.conf`, and the key
+/// files beside it (`.\dec.pem`) as `./dec.pem`. Windows' own spelling is
+/// pinned by tests/wine.rs.
+fn as_tests_spell_it(text: String) -> String {
+    if cfg!(windows) {
+        // JSON escapes the backslash (`.\\dec.pem` there).
+        text.replace("confserv.cfg", "confserv.conf")
+            .replace(".\\\\", "./")
+            .replace(".\\", "./")
+    } else {
+        text
+    }
+}
+
+/// A path in a scratch directory as the tests spell it: the default
+/// configuration file ([`CONF`]) as `confserv.conf`.
+pub fn as_tests_name(rel: &Path) -> PathBuf {
+    if rel == Path::new(CONF) {
+        PathBuf::from("confserv.conf")
+    } else {
+        rel.to_path_buf()
+    }
+}
+
 /// A file under the repository's `testdata/`.
 pub fn testdata(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -54,8 +93,10 @@ impl Scratch {
         Scratch::with_config(&fs::read(testdata("sample/confserv.conf")).unwrap())
     }
 
+    /// `rel` in the directory; `confserv.conf` is the platform's default
+    /// name ([`CONF`]).
     pub fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
+        self.dir.path().join(platform_name(rel))
     }
 
     pub fn write(&self, rel: &str, content: &[u8]) {
@@ -108,7 +149,7 @@ impl Scratch {
                 } else if meta.is_file() {
                     let mode = file_mode(&meta);
                     out.insert(
-                        path.strip_prefix(base).unwrap().to_path_buf(),
+                        as_tests_name(path.strip_prefix(base).unwrap()),
                         (fs::read(&path).unwrap(), mode),
                     );
                 }
@@ -129,11 +170,11 @@ impl Scratch {
 
 /// stdout and stderr of a run, as one string.
 pub fn all_output(out: &Output) -> String {
-    format!(
+    as_tests_spell_it(format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
-    )
+    ))
 }
 
 /// Panics if `password` appears in the run's stdout or stderr.
@@ -226,12 +267,12 @@ pub fn assert_exit(out: &Output, code: i32) {
 
 /// A run's stdout as text.
 pub fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    as_tests_spell_it(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// A run's stderr as text.
 pub fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    as_tests_spell_it(String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 /// A file's mode for comparisons: its permission bits on Unix; on Windows,
