@@ -10,7 +10,7 @@
 //! - list the I/O points a run reaches (`CONFPASS_TEST_TRACE=<file>`);
 //! - say when a run finds a lock held (`CONFPASS_TEST_LOCK_WAIT=<marker>`);
 //! - under wine, leave a key's DACL verdict unacted on
-//!   (`CONFPASS_TEST_ACLS_UNENFORCED=1`, [`acls_unenforced`]).
+//!   (`CONFPASS_TEST_ACLS_UNENFORCED=1`, `acls_unenforced`).
 //!
 //! I/O points are named `<op>:<role>` (ARCHITECTURE.md, "Test hooks").
 //! Release builds compile every hook to nothing.
