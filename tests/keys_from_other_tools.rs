@@ -393,6 +393,10 @@ fn fail_ssh_keygen_public_key_files() {
 /// with the command that makes an RSA pair. A 1024-bit ssh-rsa public key:
 /// too small, counted in bits.
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs ssh-keygen, a Linux program that wine cannot run with its exit status: covered by the Linux run"
+)]
 fn fail_ssh_keygen_keys_that_are_not_rsa_or_too_small() {
     if !have_ssh_keygen() {
         return;
@@ -1019,6 +1023,10 @@ for name, data in files.items():
 /// `cryptography`'s private PKCS8 and TraditionalOpenSSL and public
 /// SubjectPublicKeyInfo and PKCS1 encodings: accepted, in every pairing.
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs Python's cryptography, a Linux program that wine cannot run with its exit status: covered by the Linux run"
+)]
 fn python_cryptography_pem_keys_are_accepted() {
     let Some(python) = python() else { return };
     let tmp = Scratch::new();
