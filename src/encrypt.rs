@@ -485,6 +485,10 @@ fn edit(
         None => ed.add(layout.server, confserv::ENCRYPTION_OPTION, "true"),
     }
     if let KeyFiles::Explicit { .. } = keys {
+        // Checked on the path as given, whether or not it is written: Windows
+        // drops a trailing space from a file name (so the absolute path has
+        // none), and the same -keys must be refused on every platform.
+        refuse_blank_ends(dec_path, dec_path.as_os_str().to_string_lossy().as_ref())?;
         let (_, default_dec) = keys::default_paths(parent_dir(file.path()));
         let current = layout
             .decryption_key
@@ -507,20 +511,34 @@ fn edit(
 /// key whatever its working directory.
 fn absolute_text(dec: &Path) -> Result<String> {
     let abs = std::path::absolute(dec).unwrap_or_else(|_| dec.to_path_buf());
-    let refuse = |why: &str| Error::KeyPathNotStorable {
+    let text = abs
+        .to_str()
+        .ok_or_else(|| not_storable(dec, "is not valid UTF-8"))?;
+    if text.contains(['\n', '\r', '\0']) {
+        return Err(not_storable(dec, "contains a line break or a NUL byte"));
+    }
+    refuse_blank_ends(dec, text)?;
+    Ok(text.to_owned())
+}
+
+/// Refuses `text` (the private key's path, `dec`) when a space or a tab
+/// begins or ends it.
+fn refuse_blank_ends(dec: &Path, text: &str) -> Result<()> {
+    if text.trim_matches([' ', '\t']) == text {
+        return Ok(());
+    }
+    Err(not_storable(
+        dec,
+        "begins or ends with a space or a tab, which a configuration value does not keep",
+    ))
+}
+
+/// The private key's path `dec` cannot be written as `decryption-key`.
+fn not_storable(dec: &Path, why: &str) -> Error {
+    Error::KeyPathNotStorable {
         path: dec.to_path_buf(),
         reason: format!(
             "{why}, so `decryption-key` in the configuration file could not name it exactly and the server would not find the key: give a plainer path after -keys"
         ),
-    };
-    let text = abs.to_str().ok_or_else(|| refuse("is not valid UTF-8"))?;
-    if text.contains(['\n', '\r', '\0']) {
-        return Err(refuse("contains a line break or a NUL byte"));
     }
-    if text.trim_matches([' ', '\t']) != text {
-        return Err(refuse(
-            "begins or ends with a space or a tab, which a configuration value does not keep",
-        ));
-    }
-    Ok(text.to_owned())
 }

@@ -1116,16 +1116,13 @@ fn fail_key_file_named_by_decryption_key_missing_at_startup() {
         e.to_string(),
         format!(
             "key file {} does not exist: give the private key file with -keys ENC DEC, or the `decryption-key` option",
-            abs(&s, "keys/dec.pem")
+            // The option's value as written, joined to the file's directory.
+            s.dir.path().join("keys/dec.pem").display()
         )
     );
 }
 
 #[test]
-#[cfg_attr(
-    windows,
-    ignore = "not yet ported: the test spells paths the Unix way (`/`, confserv.conf, Unix error texts); see the issue 10 note"
-)]
 fn fail_key_files_in_missing_directory() {
     let s = plain();
     let err = fail(
@@ -1140,9 +1137,14 @@ fn fail_key_files_in_missing_directory() {
         ],
         6,
     );
+    // The system's own words for a missing directory: Windows says "path
+    // not found" (ERROR_PATH_NOT_FOUND), Unix ENOENT.
+    let missing = std::io::Error::from_raw_os_error(if cfg!(windows) { 3 } else { 2 });
     assert_eq!(
         err,
-        "confpass: error: cannot write nodir/dec.pem: No such file or directory (os error 2); check free space and write access to its directory\n"
+        format!(
+            "confpass: error: cannot write nodir/dec.pem: {missing}; check free space and write access to its directory\n"
+        )
     );
 }
 

@@ -829,10 +829,6 @@ fn default_key_locations_add_no_decryption_key_option() {
 }
 
 #[test]
-#[cfg_attr(
-    windows,
-    ignore = "not yet ported: the test spells paths the Unix way (`/`, confserv.conf, Unix error texts); see the issue 10 note"
-)]
 fn bare_keys_means_the_key_files_beside_the_config_file_not_the_cwd() {
     let s = Scratch::new();
     fs::create_dir(s.path("cs")).unwrap();

@@ -370,7 +370,7 @@ fn startup(s: &Scratch, key: Option<&Path>) -> Result<String, String> {
             .map_err(|e| e.to_string()),
         Some(key) => {
             let env = [("CONFPASS_DECRYPTION_KEY", key.display().to_string())];
-            let out = run(s, &["--reveal", "-c", CONFIG], None, &env);
+            let out = run(s, &["--reveal", "-c", CONF], None, &env);
             if out.status.success() {
                 let text = stdout(&out);
                 Ok(text.strip_suffix('\n').unwrap_or(&text).to_owned())
@@ -1028,10 +1028,6 @@ fn fail_enospc_and_eio_at_every_point_of_a_password_change_with_existing_keys() 
 }
 
 #[test]
-#[cfg_attr(
-    windows,
-    ignore = "not yet ported: the test spells paths the Unix way (`/`, confserv.conf, Unix error texts); see the issue 10 note"
-)]
 fn fail_enospc_and_eio_at_every_point_of_a_password_change_with_the_public_key_only() {
     fail_at_every_point(PublicKeyOnly);
 }

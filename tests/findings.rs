@@ -1021,10 +1021,6 @@ fn fail_finding_06_a_foreign_file_at_the_retired_name_stops_the_rotation() {
 // ------------------------------------------------ 7. -keys paths read back
 
 #[test]
-#[cfg_attr(
-    windows,
-    ignore = "not yet ported: the test spells paths the Unix way (`/`, confserv.conf, Unix error texts); see the issue 10 note"
-)]
 fn fail_finding_07_a_key_path_with_a_trailing_space_is_refused() {
     let s = sample();
     let dir = s.dir.path().display().to_string();
@@ -1048,10 +1044,6 @@ fn fail_finding_07_a_key_path_with_a_trailing_space_is_refused() {
 }
 
 #[test]
-#[cfg_attr(
-    windows,
-    ignore = "not yet ported: the test spells paths the Unix way (`/`, confserv.conf, Unix error texts); see the issue 10 note"
-)]
 fn finding_07_a_key_pair_elsewhere_is_found_by_the_start_up_call() {
     let s = sample();
     fs::create_dir(s.path("keys")).unwrap();
@@ -1454,20 +1446,17 @@ fn fail_finding_10_a_fifo_as_the_configuration_or_the_key_is_refused_without_blo
 }
 
 #[test]
-#[cfg_attr(
-    windows,
-    ignore = "not yet ported: the test spells paths the Unix way (`/`, confserv.conf, Unix error texts); see the issue 10 note"
-)]
 fn finding_10_temporary_files_of_a_killed_run_are_removed_by_the_next_run() {
     let s = encrypted_sample();
     // What a run killed mid-write leaves: a staged private key's temporary
     // file, and the configuration's (holding the plain password).
     let staged_tmp = ".dec.staged-0123456789abcdef.pem.AbC123.tmp";
     s.install_key("other-dec.pem", staged_tmp);
-    let conf_tmp = ".confserv.conf.XyZ789.tmp";
-    fs::copy(testdata("sample/confserv.conf"), s.path(conf_tmp)).unwrap();
+    let conf_name = s.path(CONF).file_name().unwrap().to_owned();
+    let conf_tmp = format!(".{}.XyZ789.tmp", conf_name.to_str().unwrap());
+    fs::copy(testdata("sample/confserv.conf"), s.path(&conf_tmp)).unwrap();
     #[cfg(unix)] // Unix-only: file modes.
-    set_mode(&s.path(conf_tmp), 0o600);
+    set_mode(&s.path(&conf_tmp), 0o600);
 
     Run::new(&s, &["--rotate-keys", "--bits", "2048"]).exit(0);
     assert_rotated_from_test_pair(&s, &[], "after the next run");

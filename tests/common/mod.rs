@@ -53,13 +53,23 @@ fn as_tests_spell_it(text: String) -> String {
 }
 
 /// A path in a scratch directory as the tests spell it: the default
-/// configuration file ([`CONF`]) as `confserv.conf`.
+/// configuration file ([`CONF`]) as `confserv.conf`, and `/` between the
+/// parts (Windows lists `cs\dec.pem`).
 pub fn as_tests_name(rel: &Path) -> PathBuf {
     if rel == Path::new(CONF) {
         PathBuf::from("confserv.conf")
+    } else if cfg!(windows) {
+        let parts: Vec<_> = rel.iter().map(|part| part.to_string_lossy()).collect();
+        PathBuf::from(parts.join("/"))
     } else {
         rel.to_path_buf()
     }
+}
+
+/// A path as a run's output reads in the tests ([`as_tests_spell_it`]): the
+/// way to spell the expected text of a message that names `path`.
+pub fn shown(path: &Path) -> String {
+    as_tests_spell_it(path.display().to_string())
 }
 
 /// A file under the repository's `testdata/`.
@@ -95,8 +105,11 @@ impl Scratch {
 
     /// `rel` in the directory; `confserv.conf` is the platform's default
     /// name ([`CONF`]).
+    /// `rel` is spelt with `/`, which becomes the platform's separator.
     pub fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(platform_name(rel))
+        platform_name(rel)
+            .split('/')
+            .fold(self.dir.path().to_path_buf(), |path, part| path.join(part))
     }
 
     pub fn write(&self, rel: &str, content: &[u8]) {
