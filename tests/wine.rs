@@ -73,6 +73,26 @@ fn crlf_sample() -> Vec<u8> {
     text.replace('\n', "\r\n").into_bytes()
 }
 
+/// A scratch directory holding the CRLF sample as `confserv.cfg`.
+fn crlf_scratch() -> Scratch {
+    let s = Scratch::new();
+    s.write("confserv.cfg", &crlf_sample());
+    s
+}
+
+/// [`crlf_scratch`] after a first `-p` (new keys, the password encrypted).
+fn encrypted_scratch(exe: &Path) -> Scratch {
+    let s = crlf_scratch();
+    assert_exit(&run(exe, s.dir.path(), &["-p"], None), 0);
+    s
+}
+
+/// What a finished run leaves: the file and its two keys, no lock file,
+/// staged key or temporary.
+fn file_and_keys() -> BTreeSet<String> {
+    BTreeSet::from(["confserv.cfg", "dec.pem", "enc.pem"].map(String::from))
+}
+
 /// Every line of `bytes` ends in CRLF.
 fn all_crlf(bytes: &[u8]) -> bool {
     bytes
@@ -104,8 +124,7 @@ fn windows_path(path: &Path) -> String {
 #[test]
 fn p_on_a_crlf_confserv_cfg_found_without_c_then_again_byte_identical() {
     let Some(exe) = windows_exe() else { return };
-    let s = Scratch::new();
-    s.write("confserv.cfg", &crlf_sample());
+    let s = crlf_scratch();
     let out = run(&exe, s.dir.path(), &["-p"], None);
     assert_exit(&out, 0);
     assert!(
@@ -125,7 +144,7 @@ fn p_on_a_crlf_confserv_cfg_found_without_c_then_again_byte_identical() {
     );
     assert_eq!(
         names(s.dir.path()),
-        BTreeSet::from(["confserv.cfg", "dec.pem", "enc.pem"].map(String::from)),
+        file_and_keys(),
         "nothing else: no lock file, no temporary"
     );
     let before = s.snapshot();
@@ -137,9 +156,7 @@ fn p_on_a_crlf_confserv_cfg_found_without_c_then_again_byte_identical() {
 #[test]
 fn password_stdin_crlf_check_reveal_and_rotate_keys() {
     let Some(exe) = windows_exe() else { return };
-    let s = Scratch::new();
-    s.write("confserv.cfg", &crlf_sample());
-    assert_exit(&run(&exe, s.dir.path(), &["-p"], None), 0);
+    let s = encrypted_scratch(&exe);
 
     let new = "N3w pass;#=\"x\"";
     let out = run(
@@ -180,7 +197,7 @@ fn password_stdin_crlf_check_reveal_and_rotate_keys() {
         .collect();
     assert_eq!(
         left,
-        BTreeSet::from(["confserv.cfg", "dec.pem", "enc.pem"].map(String::from)),
+        file_and_keys(),
         "no staged key, temporary or lock file left over"
     );
     assert!(all_crlf(&s.read("confserv.cfg")));
@@ -189,8 +206,7 @@ fn password_stdin_crlf_check_reveal_and_rotate_keys() {
 #[test]
 fn keys_with_a_path_holding_a_space_are_written_as_windows_paths() {
     let Some(exe) = windows_exe() else { return };
-    let s = Scratch::new();
-    s.write("confserv.cfg", &crlf_sample());
+    let s = crlf_scratch();
     std::fs::create_dir(s.path("my keys")).unwrap();
     let enc = windows_path(&s.path("my keys/enc.pem"));
     let dec = windows_path(&s.path("my keys/dec.pem"));
@@ -213,9 +229,7 @@ fn keys_with_a_path_holding_a_space_are_written_as_windows_paths() {
 #[test]
 fn four_concurrent_password_stdin_runs_all_succeed_and_one_wins() {
     let Some(exe) = windows_exe() else { return };
-    let s = Scratch::new();
-    s.write("confserv.cfg", &crlf_sample());
-    assert_exit(&run(&exe, s.dir.path(), &["-p"], None), 0);
+    let s = encrypted_scratch(&exe);
     let passwords: Vec<String> = (1..=4).map(|i| format!("concurrent-{i}")).collect();
     let runs: Vec<_> = passwords
         .iter()
@@ -239,10 +253,7 @@ fn four_concurrent_password_stdin_runs_all_succeed_and_one_wins() {
     let won = openssl_password(&s, &s.path("dec.pem"));
     assert!(passwords.contains(&won), "one of the four won: {won}");
     assert!(all_crlf(text.as_bytes()));
-    assert_eq!(
-        names(s.dir.path()),
-        BTreeSet::from(["confserv.cfg", "dec.pem", "enc.pem"].map(String::from))
-    );
+    assert_eq!(names(s.dir.path()), file_and_keys());
 }
 
 /// Without the wine hook, the key's DACL is read and judged: wine reports
@@ -252,9 +263,7 @@ fn four_concurrent_password_stdin_runs_all_succeed_and_one_wins() {
 #[test]
 fn fail_an_inheriting_dacl_is_refused() {
     let Some(exe) = windows_exe() else { return };
-    let s = Scratch::new();
-    s.write("confserv.cfg", &crlf_sample());
-    assert_exit(&run(&exe, s.dir.path(), &["-p"], None), 0);
+    let s = encrypted_scratch(&exe);
     let before = s.snapshot();
     let out = finish(wine(&exe, s.dir.path(), &["--reveal"]), None);
     assert_exit(&out, 4);

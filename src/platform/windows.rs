@@ -115,8 +115,17 @@ pub(super) fn give_new_file(file: &File, owner: &Owner, mode: u32) -> io::Result
     } else {
         format!("O:{sid}")
     };
-    let _ = set_with_owner(file, &sddl, private);
-    Ok(())
+    match set_with_owner(file, &sddl, private) {
+        Err(e) if !owner_refused(&e) => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// Windows refused to make another account the owner: this run lacks the
+/// right (`ERROR_ACCESS_DENIED`, `ERROR_INVALID_OWNER`,
+/// `ERROR_PRIVILEGE_NOT_HELD`). Any other failure stops the run.
+fn owner_refused(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(5 | 1307 | 1314))
 }
 
 /// Reads the key's descriptor and evaluates it (`dacl::evaluate`), trusting
@@ -145,11 +154,10 @@ pub(super) fn private_key_exposure(path: &Path) -> io::Result<Option<Exposure>> 
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let verdict = descriptor.verdict(&owner);
-    if verdict == Verdict::Protected || crate::fault::acls_unenforced() {
+    if crate::fault::acls_unenforced() {
         return Ok(None);
     }
-    let who = match verdict {
+    let who = match descriptor.verdict(&owner) {
         Verdict::Protected => return Ok(None),
         Verdict::Exposed { who } => names(&who),
         Verdict::Unprotected { who } if who.is_empty() => {
@@ -289,4 +297,23 @@ pub(super) fn keep_attributes(original: &File, temp: &File) -> Result<(), String
     let meta = original.metadata().map_err(|e| e.to_string())?;
     temp.set_permissions(meta.permissions())
         .map_err(|e| format!("its attributes ({e})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_refused_owner_leaves_the_key_the_runs_own() {
+        for code in [5, 1307, 1314] {
+            assert!(owner_refused(&io::Error::from_raw_os_error(code)), "{code}");
+        }
+        // ERROR_FILE_NOT_FOUND, ERROR_DISK_FULL, ERROR_INVALID_HANDLE.
+        for code in [2, 112, 6] {
+            assert!(
+                !owner_refused(&io::Error::from_raw_os_error(code)),
+                "{code}"
+            );
+        }
+    }
 }

@@ -333,27 +333,16 @@ impl Descriptor {
         }
         let bytes = text.as_bytes();
         // The colons outside parentheses end the component tags.
-        let mut colons = Vec::new();
-        let mut depth = 0usize;
-        let mut quoted = false;
-        for (i, &b) in bytes.iter().enumerate() {
-            if quoted {
-                quoted = b != b'"';
-                continue;
-            }
-            match b {
-                b'"' if depth > 0 => quoted = true,
-                b'(' => depth += 1,
-                b')' => {
-                    depth = depth
-                        .checked_sub(1)
-                        .ok_or_else(|| bad("an unmatched ')'"))?
-                }
-                b':' if depth == 0 => colons.push(i),
-                _ => {}
-            }
+        let mut scan = Outside::new(text);
+        let colons: Vec<usize> = scan
+            .by_ref()
+            .filter(|&(_, b, depth)| b == b':' && depth == 0)
+            .map(|(i, ..)| i)
+            .collect();
+        if scan.unmatched {
+            return Err(bad("an unmatched ')'"));
         }
-        if depth != 0 || quoted {
+        if scan.depth != 0 || scan.quoted {
             return Err(bad("an unclosed '(' or '\"'"));
         }
         let mut descriptor = Descriptor {
@@ -409,6 +398,57 @@ impl Descriptor {
     }
 }
 
+/// The bytes of SDDL text outside quoted strings, each with its index and
+/// depth: how many parentheses enclose it (a `(` or `)` not counting
+/// itself). A `"` opens a string only inside parentheses, where conditions
+/// and attribute values hold them; a `)` with none open sets `unmatched`.
+struct Outside<'a> {
+    bytes: std::iter::Enumerate<std::slice::Iter<'a, u8>>,
+    depth: usize,
+    quoted: bool,
+    unmatched: bool,
+}
+
+impl<'a> Outside<'a> {
+    fn new(text: &'a str) -> Self {
+        Outside {
+            bytes: text.as_bytes().iter().enumerate(),
+            depth: 0,
+            quoted: false,
+            unmatched: false,
+        }
+    }
+}
+
+impl Iterator for Outside<'_> {
+    type Item = (usize, u8, usize);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        for (i, &b) in self.bytes.by_ref() {
+            if self.quoted {
+                self.quoted = b != b'"';
+                continue;
+            }
+            match b {
+                b'"' if self.depth > 0 => self.quoted = true,
+                b'(' => {
+                    self.depth += 1;
+                    return Some((i, b, self.depth - 1));
+                }
+                b')' => {
+                    match self.depth.checked_sub(1) {
+                        Some(depth) => self.depth = depth,
+                        None => self.unmatched = true,
+                    }
+                    return Some((i, b, self.depth));
+                }
+                _ => return Some((i, b, self.depth)),
+            }
+        }
+        None
+    }
+}
+
 /// The flags and the ACE texts (inside their parentheses) of an ACL component.
 fn acl_parts(value: &str) -> Result<(&str, Vec<&str>), SddlError> {
     let start = value.find('(').unwrap_or(value.len());
@@ -419,28 +459,9 @@ fn acl_parts(value: &str) -> Result<(&str, Vec<&str>), SddlError> {
         if bytes[0] != b'(' {
             return Err(bad(format!("{rest:?} is not an ACE in parentheses")));
         }
-        let mut depth = 0usize;
-        let mut quoted = false;
-        let mut close = None;
-        for (i, &b) in bytes.iter().enumerate() {
-            if quoted {
-                quoted = b != b'"';
-                continue;
-            }
-            match b {
-                b'"' => quoted = true,
-                b'(' => depth += 1,
-                b')' => {
-                    depth = depth.saturating_sub(1);
-                    if depth == 0 {
-                        close = Some(i);
-                        break;
-                    }
-                }
-                _ => {}
-            }
-        }
-        let close = close.ok_or_else(|| bad("an unclosed ACE"))?;
+        let (close, ..) = Outside::new(rest)
+            .find(|&(_, b, depth)| b == b')' && depth == 0)
+            .ok_or_else(|| bad("an unclosed ACE"))?;
         aces.push(&rest[1..close]);
         rest = &rest[close + 1..];
     }
@@ -492,21 +513,10 @@ fn parse_dacl(value: &str) -> Result<Dacl, SddlError> {
 fn parse_ace(text: &str) -> Result<Ace, SddlError> {
     let mut fields = Vec::new();
     let mut start = 0;
-    let (mut depth, mut quoted) = (0usize, false);
-    for (i, &b) in text.as_bytes().iter().enumerate() {
-        if quoted {
-            quoted = b != b'"';
-            continue;
-        }
-        match b {
-            b'"' => quoted = true,
-            b'(' => depth += 1,
-            b')' => depth = depth.saturating_sub(1),
-            b';' if depth == 0 && fields.len() < 6 => {
-                fields.push(&text[start..i]);
-                start = i + 1;
-            }
-            _ => {}
+    for (i, b, depth) in Outside::new(text) {
+        if b == b';' && depth == 0 && fields.len() < 6 {
+            fields.push(&text[start..i]);
+            start = i + 1;
         }
     }
     fields.push(&text[start..]);
