@@ -157,6 +157,57 @@ fn man_page_is_roff_and_names_every_option() {
     }
 }
 
+/// The man page's roff as plain text: escapes and font changes removed.
+fn deroff(page: &str) -> String {
+    ["\\fB", "\\fI", "\\fR", "\\fP"]
+        .iter()
+        .fold(page.replace("\\-", "-"), |text, font| {
+            text.replace(font, "")
+        })
+}
+
+#[test]
+fn man_page_gives_every_option_its_value_names() {
+    let page = deroff(&success(&["--man"]));
+    let synopsis = page
+        .split(".SH SYNOPSIS")
+        .nth(1)
+        .and_then(|rest| rest.split(".SH").next())
+        .expect("a SYNOPSIS section");
+    for form in [
+        "confpass -p [DBSECTION [PASSWORD]] [--password-stdin] [-c FILE] [-s SECTION] [-keys [ENC DEC]] [--bits N]",
+        "confpass --check [-c FILE] [-s SECTION] [--json]",
+        "confpass --rotate-keys [-c FILE]",
+        "confpass --reveal [-c FILE] [-s SECTION]",
+        "confpass --prune-keys [-c FILE]...",
+        "--completions SHELL",
+    ] {
+        assert!(
+            synopsis.contains(form),
+            "{form:?} missing from:\n{synopsis}"
+        );
+    }
+    // What clap_mangen's own synopsis printed: an option without its value.
+    assert!(!synopsis.contains(" ]"), "an empty value:\n{synopsis}");
+    let options = page
+        .split(".SH OPTIONS")
+        .nth(1)
+        .expect("an OPTIONS section");
+    for option in [
+        "-p [<DBSECTION> <PASSWORD>]",
+        "-c <FILE>",
+        "-s <SECTION>",
+        "--keys [<ENC> <DEC>]",
+        "--bits <N>",
+    ] {
+        let plain = option.replace(' ', "");
+        assert!(
+            options.replace(' ', "").contains(&plain),
+            "{option:?} missing from:\n{options}"
+        );
+    }
+}
+
 #[test]
 fn man_page_renders_with_man_where_it_is_installed() {
     // Not required (man may be absent); where it is, the page must format.

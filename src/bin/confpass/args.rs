@@ -37,6 +37,18 @@ Exit codes: 0 done or nothing to do, 1 internal error, 2 usage, 3 configuration 
 Shell completions and the man page: confpass --completions bash|zsh|fish|elvish|powershell,
 confpass --man (README.md says where to put them).";
 
+/// One line per mode, with the options that go with it ([`Plan::from_flags`]
+/// refuses the others) and their values: the `Usage:` of `--help` and the
+/// man page's SYNOPSIS. Continuation lines are indented under the first, as
+/// clap prints it after `Usage: `.
+const USAGE: &str = "\
+confpass -p [DBSECTION [PASSWORD]] [--password-stdin] [-c FILE] [-s SECTION] [-keys [ENC DEC]] [--bits N] [--dry-run] [--json]
+       confpass --check [-c FILE] [-s SECTION] [--json]
+       confpass --rotate-keys [-c FILE] [-s SECTION] [-keys [ENC DEC]] [--bits N] [--dry-run] [--json]
+       confpass --reveal [-c FILE] [-s SECTION]
+       confpass --prune-keys [-c FILE]... [-s SECTION] [-keys [ENC DEC]] [--dry-run] [--json]
+       confpass --completions SHELL | --man | -v | -h";
+
 /// [`EXAMPLES`] with this platform's default file name (`confserv.cfg` on Windows).
 fn examples() -> String {
     EXAMPLES.replace("confserv.conf", DEFAULT_CONFIG_FILE)
@@ -56,6 +68,7 @@ fn about() -> String {
     version,
     disable_version_flag = true,
     about = about(),
+    override_usage = USAGE,
     after_help = examples()
 )]
 pub struct Flags {
@@ -273,6 +286,44 @@ impl Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every mode's line of [`USAGE`], with each of its options given (a
+    /// value for each name, PASSWORD left out as --password-stdin is in),
+    /// is a plan: the synopsis lists no option its mode refuses.
+    #[test]
+    fn every_usage_line_with_all_its_options_is_accepted() {
+        fn value(name: &str) -> Option<&str> {
+            match name {
+                "DBSECTION" => Some("dbserver"),
+                "PASSWORD" => None,
+                "FILE" => Some("a.conf"),
+                "SECTION" => Some("confserv"),
+                "ENC" => Some("e.pem"),
+                "DEC" => Some("d.pem"),
+                "N" => Some("4096"),
+                flag => Some(flag),
+            }
+        }
+        let lines: Vec<&str> = USAGE.lines().map(str::trim).collect();
+        let (docs, modes) = lines.split_last().unwrap();
+        assert!(
+            docs.contains('|'),
+            "the last line lists the one-word commands"
+        );
+        for line in modes {
+            let argv: Vec<OsString> = line
+                .replace(['[', ']'], " ")
+                .replace("...", " ")
+                .split_whitespace()
+                .filter_map(value)
+                .map(OsString::from)
+                .collect();
+            let flags = Flags::try_parse_from(normalize(argv)).unwrap();
+            if let Err(e) = Plan::from_flags(flags) {
+                panic!("{line}: {e}");
+            }
+        }
+    }
 
     #[test]
     fn help_names_this_platforms_configuration_file_only() {
