@@ -22,12 +22,26 @@ use crate::config::{ConfigFile, LineView, MAX_CONFIG_SIZE, names_match};
 use crate::confserv::{self, Layout, Stored};
 use crate::error::{Error, Result};
 use crate::keyfiles::normalize;
-use crate::keys::{DecryptionKey, EncryptionKey};
+use crate::keys::{DecryptionKey, KeyId};
 
-/// Whether an option is one the edit may change or add.
+/// What an edit does to `previous-password` (PRODUCT.md §10), which
+/// [`edited`] then finds in the new file.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum PreviousEdit<'a> {
+    /// Left as it is (or absent, as it was).
+    Kept,
+    /// Set to, or added with, exactly this value.
+    Set(&'a str),
+    /// Removed.
+    Removed,
+}
+
+/// Whether an option is one the edit may change or add; `previous-password`
+/// is then checked on its own ([`PreviousEdit`]).
 fn intended(layout: &Layout, section: &[u8], option: &[u8]) -> bool {
     let opt = |name: &str| names_match(option, name);
-    (names_match(section, &layout.db_name) && opt(confserv::PASSWORD_OPTION))
+    (names_match(section, &layout.db_name)
+        && (opt(confserv::PASSWORD_OPTION) || opt(confserv::PREVIOUS_PASSWORD_OPTION)))
         || (names_match(section, &layout.server_name)
             && (opt(confserv::ENCRYPTION_OPTION) || opt(confserv::DECRYPTION_KEY_OPTION)))
 }
@@ -78,7 +92,7 @@ fn same_lines<'a>(
 
 /// Checks `new` against `old`: only the intended options differ, every other
 /// line is byte-identical and in order, the new value is a well-formed value
-/// for `enc` with `encryption = true`, and, given the private key, it decrypts
+/// for key `key_id` with `encryption = true`, and, given the private key, it decrypts
 /// to `password`. And the start-up rule: read back as the server's start-up
 /// call reads it (its own `server` option, its own key path), the new file
 /// gives this value, and names `dec_path` as the private key.
@@ -91,8 +105,9 @@ pub(crate) fn edited(
     new: &[u8],
     layout: &Layout,
     dec_path: &Path,
-    enc: &EncryptionKey,
+    key_id: KeyId,
     decrypt: Option<(&DecryptionKey, &SecretString)>,
+    previous: PreviousEdit<'_>,
 ) -> Result<()> {
     // Never write a file that no reader would read back.
     if new.len() as u64 > MAX_CONFIG_SIZE {
@@ -144,7 +159,7 @@ pub(crate) fn edited(
         ));
     }
     let value = match again.stored(&new_file) {
-        Ok(Stored::Encrypted(v)) if v.key_id() == enc.id() => v,
+        Ok(Stored::Encrypted(v)) if v.key_id() == key_id => v,
         _ => {
             return Err(fail(
                 old,
@@ -158,6 +173,19 @@ pub(crate) fn edited(
             .is_ok_and(|p| p.expose_secret() == password.expose_secret())
     {
         return Err(fail(old, "the new value does not decrypt to the password"));
+    }
+    let before = layout.previous.map(|o| old.value(o));
+    let after = again.previous.map(|o| new_file.value(o));
+    let wanted = match previous {
+        PreviousEdit::Kept => before,
+        PreviousEdit::Set(v) => Some(v.as_bytes()),
+        PreviousEdit::Removed => None,
+    };
+    if after != wanted {
+        return Err(fail(
+            old,
+            "previous-password is not what the edit was to leave",
+        ));
     }
     drop(new_file);
     second_opinion(old, new, layout)
@@ -200,6 +228,9 @@ fn second_opinion(old: &ConfigFile, new: &[u8], layout: &Layout) -> Result<()> {
     let own = own.finish();
     let mut redact = old.editor();
     redact.set(layout.password, "");
+    if let Some(o) = layout.previous {
+        redact.set(o, "");
+    }
     let redacted = Zeroizing::new(redact.finish());
     let before = rust_ini(&redacted, layout);
     drop(redacted);

@@ -610,6 +610,64 @@ impl Editor<'_> {
         self.edits.push((anchor.next..anchor.next, text));
     }
 
+    /// Adds the line `name = value` right after option `o`'s line, with
+    /// that line's indentation, spacing around `=` and line end.
+    pub fn add_after(&mut self, o: OptionRef, name: &str, value: &str) {
+        let f = self.file;
+        let Some(line) = f.line_at(o.0) else {
+            return;
+        };
+        let Kind::Option { name: n, value: v } = &line.kind else {
+            return;
+        };
+        // The spacing around `=`; after an empty value, ` = `.
+        let sep = if v.is_empty() {
+            &b" = "[..]
+        } else {
+            &f.bytes[n.end..v.start]
+        };
+        let has_end = f.bytes[line.text.end..line.next].contains(&b'\n');
+        let eol = if has_end {
+            &f.bytes[line.text.end..line.next]
+        } else {
+            f.line_end()
+        };
+        let mut text = Vec::new();
+        if !has_end {
+            text.extend_from_slice(eol);
+        }
+        text.extend_from_slice(&f.bytes[line.text.start..n.start]);
+        text.extend_from_slice(name.as_bytes());
+        text.extend_from_slice(sep);
+        text.extend_from_slice(value.as_bytes());
+        if has_end {
+            text.extend_from_slice(eol);
+        }
+        self.edits.push((line.next..line.next, text));
+    }
+
+    /// Removes option `o`'s line, its line end included; the last line of a
+    /// file without a final line end takes the line end before it, so that
+    /// the file stays without one ([`Editor::add_after`] undone byte for byte).
+    pub fn remove(&mut self, o: OptionRef) {
+        let b = &self.file.bytes;
+        let Some(line) = self.file.line_at(o.0) else {
+            return;
+        };
+        if !matches!(line.kind, Kind::Option { .. }) {
+            return;
+        }
+        let has_end = b[line.text.end..line.next].contains(&b'\n');
+        let start = line.text.start;
+        if has_end || start == 0 || b[start - 1] != b'\n' {
+            self.edits.push((start..line.next, Vec::new()));
+        } else {
+            let cr = start >= 2 && b[start - 2] == b'\r';
+            self.edits
+                .push((start - 1 - usize::from(cr)..line.next, Vec::new()));
+        }
+    }
+
     /// The new content of the file.
     pub fn finish(mut self) -> Vec<u8> {
         self.edits.sort_by_key(|(r, _)| (r.start, r.end));
@@ -761,6 +819,43 @@ mod tests {
             "/k/dec.pem",
         );
         assert_eq!(ed.finish(), b"[db]\npassword = x\n[cs]\nserver = db\nencryption = true\ndecryption-key = /k/dec.pem");
+    }
+
+    #[test]
+    fn add_after_an_option_copies_its_line_s_style_and_remove_takes_the_line() {
+        let f = file(b"[db]\r\n  password\t=  ENC[x]\r\nuser = u\r\n");
+        let s = f.section("db").unwrap().unwrap();
+        let pw = f.option(s, "password").unwrap().unwrap();
+        let mut ed = f.editor();
+        ed.add_after(pw, "previous-password", "ENC[y]");
+        let added = ed.finish();
+        assert_eq!(
+            added,
+            b"[db]\r\n  password\t=  ENC[x]\r\n  previous-password\t=  ENC[y]\r\nuser = u\r\n"
+        );
+        let g = file(&added);
+        let s = g.section("db").unwrap().unwrap();
+        let prev = g.option(s, "previous-password").unwrap().unwrap();
+        let mut ed = g.editor();
+        ed.remove(prev);
+        assert_eq!(ed.finish(), f.bytes());
+        // The last line, without a line end: the file stays without one.
+        let f = file(b"[db]\npassword = x");
+        let s = f.section("db").unwrap().unwrap();
+        let pw = f.option(s, "password").unwrap().unwrap();
+        let mut ed = f.editor();
+        ed.set(pw, "ENC[z]");
+        ed.add_after(pw, "previous-password", "ENC[x]");
+        let added = ed.finish();
+        assert_eq!(
+            added,
+            b"[db]\npassword = ENC[z]\nprevious-password = ENC[x]"
+        );
+        let g = file(&added);
+        let s = g.section("db").unwrap().unwrap();
+        let mut ed = g.editor();
+        ed.remove(g.option(s, "previous-password").unwrap().unwrap());
+        assert_eq!(ed.finish(), b"[db]\npassword = ENC[z]");
     }
 
     #[test]

@@ -20,6 +20,9 @@ pub const DEFAULT_SERVER_SECTION: &str = "confserv";
 pub const SERVER_OPTION: &str = "server";
 /// The option holding the password.
 pub const PASSWORD_OPTION: &str = "password";
+/// The option holding the previous password during a rotation across a
+/// primary/backup pair (PRODUCT.md §10), stored exactly like `password`.
+pub const PREVIOUS_PASSWORD_OPTION: &str = "previous-password";
 /// The option saying whether the password is encrypted.
 pub const ENCRYPTION_OPTION: &str = "encryption";
 /// The option giving the private key's path.
@@ -44,6 +47,8 @@ pub struct Layout {
     pub db_name: String,
     /// The `password` option.
     pub password: OptionRef,
+    /// The `previous-password` option, if present.
+    pub previous: Option<OptionRef>,
     /// The `encryption` option, if present.
     pub encryption: Option<OptionRef>,
     /// The `decryption-key` option, if present.
@@ -146,12 +151,14 @@ impl Layout {
                 option: PASSWORD_OPTION.into(),
                 fix: "add `password = ` followed by the database password, then run `confpass -p`",
             })?;
+        let previous = file.option(db, PREVIOUS_PASSWORD_OPTION)?;
         Ok(Layout {
             server,
             server_name,
             db,
             db_name,
             password,
+            previous,
             encryption,
             decryption_key,
         })
@@ -223,6 +230,63 @@ impl Layout {
                 section: self.db_name.clone(),
                 reason,
             })
+    }
+
+    /// The previous password as stored, if the file keeps one, checked
+    /// against the `encryption` flag as the password is.
+    ///
+    /// # Errors
+    /// [`Error::PreviousPassword`] when the flag and the value disagree, or
+    /// for a malformed or non-UTF-8 value; the errors of [`Layout::encryption`].
+    pub fn stored_previous<'f>(&self, file: &'f ConfigFile) -> Result<Option<Stored<'f>>> {
+        let Some(o) = self.previous else {
+            return Ok(None);
+        };
+        let flag = self.encryption(file)?;
+        let raw = std::str::from_utf8(file.value(o)).map_err(|_| {
+            self.previous_error(
+                file,
+                "is not valid UTF-8: put back the value confpass wrote, or remove it with `confpass --forget-previous` once the database has the current password".into(),
+            )
+        })?;
+        let encrypted = EncryptedValue::looks_encrypted(raw.as_bytes());
+        if flag != encrypted {
+            let found = if encrypted {
+                "an encrypted value"
+            } else {
+                "plain text"
+            };
+            return Err(self.previous_error(
+                file,
+                format!(
+                    "is {found}, but [{}] says `encryption = {flag}`; it must be stored as `password` is: put back the value confpass wrote, or remove it with `confpass --forget-previous` once the database has the current password",
+                    self.server_name
+                ),
+            ));
+        }
+        if !encrypted {
+            return Ok(Some(Stored::Plain(raw)));
+        }
+        EncryptedValue::parse_reason(raw)
+            .map(|v| Some(Stored::Encrypted(v)))
+            .map_err(|reason| {
+                self.previous_error(
+                    file,
+                    format!(
+                        "malformed encrypted value: {reason}; put back the value confpass wrote, or remove it with `confpass --forget-previous` once the database has the current password"
+                    ),
+                )
+            })
+    }
+
+    /// An [`Error::PreviousPassword`] of the configuration file's content.
+    pub(crate) fn previous_error(&self, file: &ConfigFile, reason: String) -> Error {
+        Error::PreviousPassword {
+            path: file.path().to_path_buf(),
+            section: self.db_name.clone(),
+            reason,
+            category: crate::error::Category::Config,
+        }
     }
 
     /// Where the server reads its private key: the `decryption-key` option

@@ -21,6 +21,7 @@ use crate::keyfiles::{KeyFiles, key_paths, normalize, settle_keys, verify_stored
 use crate::keyring;
 use crate::keys::{self, KeyId};
 use crate::platform::Owner;
+use crate::previous::PreviousPlan;
 use crate::txn::{Created, Locks, Source, lock_for};
 use crate::value::EncryptedValue;
 
@@ -39,6 +40,7 @@ pub struct Request<'a> {
     pub(crate) bits: usize,
     pub(crate) prompt: Option<Prompt<'a>>,
     pub(crate) dry_run: bool,
+    pub(crate) keep_previous: bool,
 }
 
 impl<'a> Request<'a> {
@@ -56,7 +58,17 @@ impl<'a> Request<'a> {
             bits: keys::DEFAULT_BITS,
             prompt: None,
             dry_run: false,
+            keep_previous: false,
         }
+    }
+
+    /// Keep the value the new password replaces as `previous-password`, for
+    /// a rotation across a primary/backup pair (PRODUCT.md §10): copied
+    /// verbatim when encrypted, so the public key alone does. Refused while
+    /// the file already keeps a previous password for another rotation.
+    pub fn keep_previous(mut self, keep: bool) -> Self {
+        self.keep_previous = keep;
+        self
     }
 
     /// Work out and check everything, but write nothing: the [`Outcome`]
@@ -130,6 +142,8 @@ pub struct Outcome {
     /// What the user should know (for example other hard links to the
     /// file, which keep its old content).
     pub warnings: Vec<String>,
+    /// Whether the file (in a dry run: would) keep a `previous-password`.
+    pub keeps_previous: bool,
 }
 
 /// What an operation did to the file.
@@ -144,6 +158,8 @@ pub enum Action {
     Rotated,
     /// A rotation that had been interrupted after its commit was finished.
     RotationCompleted,
+    /// `previous-password` was removed (`--forget-previous`).
+    PreviousForgotten,
 }
 
 impl Action {
@@ -154,6 +170,7 @@ impl Action {
             Action::Unchanged => "unchanged",
             Action::Rotated => "rotated",
             Action::RotationCompleted => "rotation-completed",
+            Action::PreviousForgotten => "previous-forgotten",
         }
     }
 }
@@ -268,6 +285,7 @@ impl Opened {
             } else {
                 self.source.warnings()
             },
+            keeps_previous: self.layout.previous.is_some(),
         }
     }
 
@@ -383,10 +401,29 @@ pub fn encrypt_file(mut req: Request<'_>) -> Result<Outcome> {
         return unchanged(&opened, &req, value.key_id());
     }
 
+    // The file's own plain password replaces nothing: there is no previous
+    // one to keep.
+    let previous = PreviousPlan::for_p(
+        req.keep_previous && origin != PasswordOrigin::File,
+        file,
+        layout,
+        &stored,
+        &keys.enc,
+        keys.dec.is_some(),
+    )?;
     let value = EncryptedValue::encrypt(&keys.enc, &password)?;
-    let new_bytes = edit(file, layout, &req.keys, dec_path, &value)?;
+    let new_bytes = edit(file, layout, &req.keys, dec_path, &value, &previous)?;
     let decrypt = keys.dec.as_ref().map(|dec| (dec, &password));
-    crate::check::edited(file, &new_bytes, layout, dec_path, &keys.enc, decrypt)?;
+    crate::check::edited(
+        file,
+        &new_bytes,
+        layout,
+        dec_path,
+        keys.enc.id(),
+        decrypt,
+        previous.edit(),
+    )?;
+    let keeps_previous = previous.keeps(layout);
 
     if req.dry_run {
         let would_create = [(keys.write_dec, dec_path), (keys.write_enc, enc_path)]
@@ -398,13 +435,14 @@ pub fn encrypt_file(mut req: Request<'_>) -> Result<Outcome> {
             before: masked(file, layout, &stored),
             after: new_bytes,
         };
-        let outcome = opened.outcome(
+        let mut outcome = opened.outcome(
             &req,
             value.key_id(),
             Action::Encrypted,
             would_create,
             Some(preview),
         );
+        outcome.keeps_previous = keeps_previous;
         return Ok(outcome);
     }
 
@@ -425,12 +463,14 @@ pub fn encrypt_file(mut req: Request<'_>) -> Result<Outcome> {
         }
         Ok(())
     })?;
-    Ok(opened.outcome(&req, value.key_id(), Action::Encrypted, created, None))
+    let mut outcome = opened.outcome(&req, value.key_id(), Action::Encrypted, created, None);
+    outcome.keeps_previous = keeps_previous;
+    Ok(outcome)
 }
 
 /// Nothing to change: the directory is flushed all the same, which completes
 /// a run whose flush after its commit failed.
-fn unchanged(opened: &Opened, req: &Request<'_>, key_id: KeyId) -> Result<Outcome> {
+pub(crate) fn unchanged(opened: &Opened, req: &Request<'_>, key_id: KeyId) -> Result<Outcome> {
     if !req.dry_run {
         let dir = parent_dir(opened.source.target());
         opened.locks.sync(dir, "config").map_err(|e| Error::Write {
@@ -476,9 +516,11 @@ fn edit(
     keys: &KeyFiles,
     dec_path: &Path,
     value: &EncryptedValue,
+    previous: &PreviousPlan,
 ) -> Result<Vec<u8>> {
     let mut ed = file.editor();
     ed.set(layout.password, &value.to_string());
+    previous.apply(&mut ed, layout);
     match layout.encryption {
         Some(o) if file.value(o).eq_ignore_ascii_case(b"true") => {}
         Some(o) => ed.set(o, "true"),

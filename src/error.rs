@@ -244,6 +244,22 @@ pub enum Error {
         /// What is wrong with the value.
         reason: String,
     },
+    /// The `previous-password` a rotation keeps (PRODUCT.md §10) is
+    /// unusable, or stands in the way of the operation asked for.
+    #[error("configuration file {path}, section [{section}], option `previous-password`: {reason}")]
+    PreviousPassword {
+        /// The configuration file.
+        path: PathBuf,
+        /// The database section.
+        section: String,
+        /// What is wrong and what to do.
+        reason: String,
+        /// The class of the problem: a value that disagrees with
+        /// `encryption` or is malformed is [`Category::Config`], one that does
+        /// not decrypt [`Category::Decrypt`], one for another key
+        /// [`Category::Key`].
+        category: Category,
+    },
     /// No password was given and the file holds none to encrypt.
     #[error(
         "no password to encrypt: section [{section}] of {path} has an empty `password` and none was given; pass it with --password-stdin, or run in a terminal to be prompted"
@@ -599,6 +615,7 @@ impl Error {
             | ConfigChanged { .. }
             | CannotKeepAttributes { .. } => Category::Io,
             Committed { .. } => Category::Committed,
+            PreviousPassword { category, .. } => *category,
             Crypto(_) | SelfCheck { .. } => Category::Internal,
         }
     }

@@ -59,6 +59,10 @@ pub fn prune_keys(
             if let Stored::Encrypted(value) = layout.stored(&file)? {
                 named.push(value.key_id());
             }
+            // A rotation's previous password names a key as well.
+            if let Some(Stored::Encrypted(value)) = layout.stored_previous(&file)? {
+                named.push(value.key_id());
+            }
             match &pair {
                 Some((_, first)) if normalize(first) != normalize(&dec) => {
                     return Err(Error::BadValue {

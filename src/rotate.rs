@@ -20,6 +20,7 @@ use crate::fault;
 use crate::fsutil::rename_synced;
 use crate::keyring::{self, exists, staged_path};
 use crate::keys::{DecryptionKey, EncryptionKey};
+use crate::previous::{PreviousPlan, decrypt_previous};
 use crate::value::{EncryptedValue, check_password};
 
 /// Rotates the key pair of the file in `req` (its password and prompt are not
@@ -104,16 +105,26 @@ pub fn rotate_keys(req: Request<'_>) -> Result<Outcome> {
     check_password(password.expose_secret(), PasswordOrigin::File, new.public())
         .map_err(|e| crate::encrypt::in_file(e, file, layout))?;
     let new_value = EncryptedValue::encrypt(new.public(), &password)?;
+    // A rotation's previous password moves to the new key as well.
+    let previous = match layout.stored_previous(file)? {
+        Some(Stored::Encrypted(v)) => {
+            let p = decrypt_previous(file, layout, &v, dec_path)?;
+            PreviousPlan::Set(EncryptedValue::encrypt(new.public(), &p)?.to_string())
+        }
+        _ => PreviousPlan::Keep,
+    };
     let mut ed = file.editor();
     ed.set(layout.password, &new_value.to_string());
+    previous.apply(&mut ed, layout);
     let new_bytes = ed.finish();
     crate::check::edited(
         file,
         &new_bytes,
         layout,
         dec_path,
-        new.public(),
+        new.id(),
         Some((&new, &password)),
+        previous.edit(),
     )?;
     let (staged_dec, staged_enc) = (
         staged_path(dec_path, new.id()),

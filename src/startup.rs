@@ -108,6 +108,9 @@ pub struct Report {
     pub db_section: String,
     /// What was found.
     pub state: State,
+    /// What was found of `previous-password`, which a rotation across a
+    /// primary/backup pair keeps (PRODUCT.md §10); `None` without one.
+    pub previous: Option<State>,
 }
 
 /// Checks, as the server would at start-up, whether the stored password
@@ -124,47 +127,64 @@ pub fn check(config: impl AsRef<Path>, server_section: &str) -> Result<Report> {
         Ok(Stored::Plain(_)) => State::Plain,
         Err(Error::MalformedValue { reason, .. }) => State::Corrupt { reason },
         Err(e) => return Err(e),
-        Ok(Stored::Encrypted(value)) => {
-            let (key, from) =
-                decryption_key_for(&server_key_path(&file, &layout)?, value.key_id())?;
-            match decrypt_in(&file, &layout, &value, &key, &from) {
-                Ok(_) => State::Decryptable {
-                    key_id: key.id(),
-                    key: from,
-                },
-                Err(Error::WrongKey {
-                    value_id,
-                    key_id,
-                    key,
-                    ..
-                }) => State::OtherKey {
-                    value_id,
-                    key_id,
-                    key,
-                },
-                // The reason alone: the report line names the file and section.
-                Err(Error::DecryptFailed { key, .. }) => State::Corrupt {
-                    reason: format!(
-                        "it does not decrypt with {}: the ciphertext is corrupted or was not made for this key",
-                        key.display()
-                    ),
-                },
-                Err(Error::MalformedValue { reason, .. }) => State::Corrupt { reason },
-                Err(Error::BadPlaintext { key, reason, .. }) => State::Corrupt {
-                    reason: format!(
-                        "it decrypts with {}, but to {reason}, which is no password confpass would store (another tool wrote it)",
-                        key.display()
-                    ),
-                },
-                Err(e) => return Err(e),
-            }
-        }
+        Ok(Stored::Encrypted(value)) => decrypt_state(&file, &layout, &value)?,
+    };
+    // The previous password of a rotation, judged the same way; one that
+    // disagrees with `encryption` or is malformed is corrupt.
+    let previous = match layout.stored_previous(&file) {
+        Ok(None) => None,
+        Ok(Some(Stored::Plain(_))) => Some(State::Plain),
+        Ok(Some(Stored::Encrypted(value))) => Some(decrypt_state(&file, &layout, &value)?),
+        Err(Error::PreviousPassword {
+            reason,
+            category: crate::error::Category::Config,
+            ..
+        }) => Some(State::Corrupt { reason }),
+        Err(e) => return Err(e),
     };
     Ok(Report {
         file: config.as_ref().to_path_buf(),
         server_section: layout.server_name.clone(),
         db_section: layout.db_name.clone(),
         state,
+        previous,
+    })
+}
+
+/// The state of an encrypted value: does it decrypt with the key the server
+/// would use for it?
+fn decrypt_state(file: &ConfigFile, layout: &Layout, value: &EncryptedValue) -> Result<State> {
+    let (key, from) = decryption_key_for(&server_key_path(file, layout)?, value.key_id())?;
+    Ok(match decrypt_in(file, layout, value, &key, &from) {
+        Ok(_) => State::Decryptable {
+            key_id: key.id(),
+            key: from,
+        },
+        Err(Error::WrongKey {
+            value_id,
+            key_id,
+            key,
+            ..
+        }) => State::OtherKey {
+            value_id,
+            key_id,
+            key,
+        },
+        // The reason alone: the report line names the file and section.
+        Err(Error::DecryptFailed { key, .. }) => State::Corrupt {
+            reason: format!(
+                "it does not decrypt with {}: the ciphertext is corrupted or was not made for this key",
+                key.display()
+            ),
+        },
+        Err(Error::MalformedValue { reason, .. }) => State::Corrupt { reason },
+        Err(Error::BadPlaintext { key, reason, .. }) => State::Corrupt {
+            reason: format!(
+                "it decrypts with {}, but to {reason}, which is no password confpass would store (another tool wrote it)",
+                key.display()
+            ),
+        },
+        Err(e) => return Err(e),
     })
 }
 

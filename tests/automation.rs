@@ -317,7 +317,7 @@ fn check_refuses_dry_run_keys_and_password_stdin() {
     assert_eq!(
         fail(&s, &["--check", "--dry-run"], 2),
         format!(
-            "confpass: error: --dry-run goes with -p, --rotate-keys or --prune-keys\n{USAGE_HINT}"
+            "confpass: error: --dry-run goes with -p, --rotate-keys, --forget-previous or --prune-keys\n{USAGE_HINT}"
         )
     );
     fail(&s, &["--check", "-keys", "enc.pem", "dec.pem"], 2);
@@ -650,8 +650,9 @@ fn p_json_encrypts_then_reports_unchanged() {
     assert_eq!(v["dry_run"], false);
     assert!(v.get("diff").is_none(), "{v}");
     let fields: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(fields.len(), 9, "{v}");
+    assert_eq!(fields.len(), 10, "{v}");
     assert_eq!(v["warnings"], serde_json::json!([]));
+    assert_eq!(v["keeps_previous"], false);
     assert_eq!(startup(&s), SAMPLE_PASSWORD);
 
     let before = s.snapshot();

@@ -1473,7 +1473,7 @@ fn fail_no_p() {
     assert_eq!(
         err,
         format!(
-            "confpass: error: nothing to do: give -p to encrypt the password, or --check, --rotate-keys, --reveal, --prune-keys (see --help)\n{USAGE_HINT}"
+            "confpass: error: nothing to do: give -p to encrypt the password, or --check, --rotate-keys, --reveal, --prune-keys, --forget-previous (see --help)\n{USAGE_HINT}"
         )
     );
     let err = fail(
@@ -1484,7 +1484,7 @@ fn fail_no_p() {
     assert_eq!(
         err,
         format!(
-            "confpass: error: nothing to do: give -p to encrypt the password, or --check, --rotate-keys, --reveal, --prune-keys (see --help)\n{USAGE_HINT}"
+            "confpass: error: nothing to do: give -p to encrypt the password, or --check, --rotate-keys, --reveal, --prune-keys, --forget-previous (see --help)\n{USAGE_HINT}"
         )
     );
 }

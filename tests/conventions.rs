@@ -175,7 +175,8 @@ fn man_page_gives_every_option_its_value_names() {
         .and_then(|rest| rest.split(".SH").next())
         .expect("a SYNOPSIS section");
     for form in [
-        "confpass -p [DBSECTION [PASSWORD]] [--password-stdin] [-c FILE] [-s SECTION] [-keys [ENC DEC]] [--bits N]",
+        "confpass -p [DBSECTION [PASSWORD]] [--password-stdin] [--keep-previous] [-c FILE] [-s SECTION] [-keys [ENC DEC]] [--bits N]",
+        "confpass --forget-previous [-c FILE] [-s SECTION] [-keys [ENC DEC]] [--dry-run] [--json]",
         "confpass --check [-c FILE] [-s SECTION] [--json]",
         "confpass --rotate-keys [-c FILE]",
         "confpass --reveal [-c FILE] [-s SECTION]",

@@ -42,7 +42,8 @@ confpass --man (README.md says where to put them).";
 /// man page's SYNOPSIS. Continuation lines are indented under the first, as
 /// clap prints it after `Usage: `.
 const USAGE: &str = "\
-confpass -p [DBSECTION [PASSWORD]] [--password-stdin] [-c FILE] [-s SECTION] [-keys [ENC DEC]] [--bits N] [--dry-run] [--json]
+confpass -p [DBSECTION [PASSWORD]] [--password-stdin] [--keep-previous] [-c FILE] [-s SECTION] [-keys [ENC DEC]] [--bits N] [--dry-run] [--json]
+       confpass --forget-previous [-c FILE] [-s SECTION] [-keys [ENC DEC]] [--dry-run] [--json]
        confpass --check [-c FILE] [-s SECTION] [--json]
        confpass --rotate-keys [-c FILE] [-s SECTION] [-keys [ENC DEC]] [--bits N] [--dry-run] [--json]
        confpass --reveal [-c FILE] [-s SECTION]
@@ -108,6 +109,14 @@ pub struct Flags {
     #[arg(long)]
     password_stdin: bool,
 
+    /// With -p and a new password: keep the one it replaces as previous-password, for a rotation across a primary/backup pair.
+    #[arg(long)]
+    keep_previous: bool,
+
+    /// Remove previous-password once the database has the current password (the end of a rotation).
+    #[arg(long)]
+    forget_previous: bool,
+
     /// Size of a newly generated key pair: 2048, 3072 or 4096.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_BITS)]
     bits: usize,
@@ -152,6 +161,8 @@ pub enum Mode {
     Reveal,
     /// `--prune-keys`: remove staged and retired keys no given file names.
     PruneKeys,
+    /// `--forget-previous`: remove `previous-password`.
+    ForgetPrevious,
     /// `--completions SHELL`: print the completion script.
     Completions(Shell),
     /// `--man`: print the man page.
@@ -173,6 +184,8 @@ pub struct Plan {
     pub bits: usize,
     pub dry_run: bool,
     pub json: bool,
+    /// `--keep-previous` (with `-p`).
+    pub keep_previous: bool,
 }
 
 /// Rewrites Configuration Server's one-dash long options to clap's form.
@@ -200,6 +213,7 @@ impl Plan {
             (flags.rotate_keys, Mode::RotateKeys),
             (flags.reveal, Mode::Reveal),
             (flags.prune_keys, Mode::PruneKeys),
+            (flags.forget_previous, Mode::ForgetPrevious),
             (flags.man, Mode::Man),
         ];
         let chosen: Vec<Mode> = modes
@@ -209,15 +223,16 @@ impl Plan {
             .chain(flags.completions.map(Mode::Completions))
             .collect();
         let mode = match chosen.as_slice() {
-            [] => return Err("nothing to do: give -p to encrypt the password, or --check, --rotate-keys, --reveal, --prune-keys (see --help)".into()),
+            [] => return Err("nothing to do: give -p to encrypt the password, or --check, --rotate-keys, --reveal, --prune-keys, --forget-previous (see --help)".into()),
             [mode] => *mode,
-            _ => return Err("give one of -p, --check, --rotate-keys, --reveal, --prune-keys, --completions and --man at a time".into()),
+            _ => return Err("give one of -p, --check, --rotate-keys, --reveal, --prune-keys, --forget-previous, --completions and --man at a time".into()),
         };
         let docs = matches!(mode, Mode::Completions(_) | Mode::Man);
         let others = !flags.config.is_empty()
             || flags.section.is_some()
             || flags.keys.is_some()
             || flags.password_stdin
+            || flags.keep_previous
             || flags.dry_run
             || flags.json;
         if docs && others {
@@ -243,18 +258,31 @@ impl Plan {
             (None, true) => PasswordSource::Stdin,
             (None, false) => PasswordSource::FileOrPrompt,
         };
-        let writes = matches!(mode, Mode::Encrypt | Mode::RotateKeys);
+        let writes = matches!(
+            mode,
+            Mode::Encrypt | Mode::RotateKeys | Mode::ForgetPrevious
+        );
         if flags.config.len() > 1 && mode != Mode::PruneKeys {
             return Err("-c names one configuration file; only --prune-keys takes several (one -c per file)".into());
         }
         if flags.password_stdin && mode != Mode::Encrypt {
             return Err("--password-stdin goes with -p only".into());
         }
+        if flags.keep_previous
+            && (mode != Mode::Encrypt || matches!(password, PasswordSource::FileOrPrompt))
+        {
+            return Err(
+                "--keep-previous goes with -p and a new password: give it with --password-stdin"
+                    .into(),
+            );
+        }
         if flags.dry_run && !writes && mode != Mode::PruneKeys {
-            return Err("--dry-run goes with -p, --rotate-keys or --prune-keys".into());
+            return Err(
+                "--dry-run goes with -p, --rotate-keys, --forget-previous or --prune-keys".into(),
+            );
         }
         if flags.keys.is_some() && !writes && mode != Mode::PruneKeys {
-            return Err("-keys goes with -p, --rotate-keys or --prune-keys; --check and --reveal use the key the server would use (decryption-key, or CONFPASS_DECRYPTION_KEY)".into());
+            return Err("-keys goes with -p, --rotate-keys, --forget-previous or --prune-keys; --check and --reveal use the key the server would use (decryption-key, or CONFPASS_DECRYPTION_KEY)".into());
         }
         if flags.json && mode == Mode::Reveal {
             return Err("--reveal prints the password alone; it has no --json form".into());
@@ -279,6 +307,7 @@ impl Plan {
             bits: flags.bits,
             dry_run: flags.dry_run,
             json: flags.json,
+            keep_previous: flags.keep_previous,
         })
     }
 }

@@ -82,7 +82,7 @@ fn run(plan: Plan) -> Result<(Zeroizing<String>, u8), Error> {
             let report = confpass::check(&plan.config, &plan.section)?;
             Ok((
                 Zeroizing::new(output::report(&report, plan.json)),
-                output::check_code(&report.state),
+                output::report_code(&report),
             ))
         }
         Mode::Reveal => {
@@ -97,7 +97,7 @@ fn run(plan: Plan) -> Result<(Zeroizing<String>, u8), Error> {
                 confpass::prune_keys(&plan.configs, &plan.section, &plan.keys, plan.dry_run)?;
             Ok((Zeroizing::new(output::pruned(&pruned, plan.json)), 0))
         }
-        Mode::Encrypt | Mode::RotateKeys => {
+        Mode::Encrypt | Mode::RotateKeys | Mode::ForgetPrevious => {
             let mut req = Request::new(&plan.config)
                 .server_section(&plan.section)
                 .keys(plan.keys)
@@ -106,15 +106,22 @@ fn run(plan: Plan) -> Result<(Zeroizing<String>, u8), Error> {
             if let Some(db) = &plan.db_section {
                 req = req.db_section(db);
             }
-            let outcome = if plan.mode == Mode::RotateKeys {
-                confpass::rotate_keys(req)?
-            } else {
-                confpass::encrypt_file(with_password(req, plan.password)?)?
+            let outcome = match plan.mode {
+                Mode::RotateKeys => confpass::rotate_keys(req)?,
+                Mode::ForgetPrevious => confpass::forget_previous(req)?,
+                _ => confpass::encrypt_file(
+                    with_password(req, plan.password)?.keep_previous(plan.keep_previous),
+                )?,
             };
             for warning in &outcome.warnings {
                 eprintln!("confpass: warning: {warning}");
             }
-            Ok((Zeroizing::new(output::outcome(&outcome, plan.json)), 0))
+            let text = if plan.mode == Mode::ForgetPrevious {
+                output::forgot(&outcome, plan.json)
+            } else {
+                output::outcome(&outcome, plan.json)
+            };
+            Ok((Zeroizing::new(text), 0))
         }
     }
 }

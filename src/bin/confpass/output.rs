@@ -30,6 +30,13 @@ pub fn check_code(state: &State) -> u8 {
     }
 }
 
+/// `--check`'s exit code for a report: the worse of the password's and, in
+/// a rotation, the previous password's (a server falls back on it).
+pub fn report_code(r: &Report) -> u8 {
+    let previous = r.previous.as_ref().map_or(0, check_code);
+    check_code(&r.state).max(previous)
+}
+
 fn paths(list: &[std::path::PathBuf]) -> Vec<String> {
     list.iter().map(|p| p.display().to_string()).collect()
 }
@@ -45,6 +52,8 @@ struct OutcomeJson<'a> {
     created: Vec<String>,
     dry_run: bool,
     warnings: &'a [String],
+    /// Whether the file keeps a `previous-password` (a rotation in progress).
+    keeps_previous: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     diff: Option<String>,
 }
@@ -66,6 +75,7 @@ pub fn outcome(o: &Outcome, json: bool) -> String {
             created: paths(&o.created),
             dry_run: o.dry_run,
             warnings: &o.warnings,
+            keeps_previous: o.keeps_previous,
             diff,
         });
     }
@@ -85,8 +95,16 @@ pub fn outcome(o: &Outcome, json: bool) -> String {
                 "{file}: finished an interrupted key rotation; the password in [{db}] is encrypted with key {kid}"
             )
         }
+        confpass::Action::PreviousForgotten => {
+            format!(
+                "{file}: removed previous-password from [{db}]; the password is encrypted with key {kid}"
+            )
+        }
         _ => format!("{file}: encrypted the password in [{db}] with key {kid}"),
     };
+    if o.keeps_previous {
+        line.push_str("; previous-password is kept");
+    }
     if !o.created.is_empty() {
         let verb = if o.preview.is_some() {
             "would create"
@@ -99,6 +117,24 @@ pub fn outcome(o: &Outcome, json: bool) -> String {
         (Some(diff), _) => format!("{diff}dry run, nothing written: {line}"),
         (None, true) => format!("dry run, nothing written: {line}"),
         (None, false) => line,
+    }
+}
+
+/// The result of `--forget-previous`: as [`outcome`], but a file without a
+/// previous password says so.
+pub fn forgot(o: &Outcome, json: bool) -> String {
+    if json || o.action != confpass::Action::Unchanged {
+        return outcome(o, json);
+    }
+    let line = format!(
+        "{}: there is no previous-password in [{}]; nothing changed",
+        o.file.display(),
+        o.db_section
+    );
+    if o.dry_run {
+        format!("dry run, nothing written: {line}")
+    } else {
+        line
     }
 }
 
@@ -150,11 +186,9 @@ pub fn pruned(p: &confpass::Pruned, json: bool) -> String {
     }
 }
 
+/// A state's fields in JSON.
 #[derive(Serialize)]
-struct ReportJson<'a> {
-    file: String,
-    server_section: &'a str,
-    db_section: &'a str,
+struct StateJson<'a> {
     state: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     key_id: Option<String>,
@@ -166,41 +200,63 @@ struct ReportJson<'a> {
     reason: Option<&'a str>,
 }
 
-/// The result of `--check`, as text or JSON.
-pub fn report(r: &Report, json: bool) -> String {
-    let (state, key_id, value_key_id, key_file, reason) = match &r.state {
-        State::Plain => ("plain", None, None, None, None),
-        State::Decryptable { key_id, key } => {
-            ("decryptable", Some(key_id), Some(key_id), Some(key), None)
+impl<'a> StateJson<'a> {
+    fn of(state: &'a State) -> Self {
+        let (name, key_id, value_key_id, key_file, reason) = match state {
+            State::Plain => ("plain", None, None, None, None),
+            State::Decryptable { key_id, key } => {
+                ("decryptable", Some(key_id), Some(key_id), Some(key), None)
+            }
+            State::OtherKey {
+                value_id,
+                key_id,
+                key,
+            } => ("other-key", Some(key_id), Some(value_id), Some(key), None),
+            State::Corrupt { reason } => ("corrupt", None, None, None, Some(reason.as_str())),
+            _ => ("unknown", None, None, None, None),
+        };
+        StateJson {
+            state: name,
+            key_id: key_id.map(|k| k.to_string()),
+            value_key_id: value_key_id.map(|k| k.to_string()),
+            key_file: key_file.map(|p| p.display().to_string()),
+            reason,
         }
-        State::OtherKey {
-            value_id,
-            key_id,
-            key,
-        } => ("other-key", Some(key_id), Some(value_id), Some(key), None),
-        State::Corrupt { reason } => ("corrupt", None, None, None, Some(reason.as_str())),
-        _ => ("unknown", None, None, None, None),
-    };
+    }
+}
+
+#[derive(Serialize)]
+struct ReportJson<'a> {
+    file: String,
+    server_section: &'a str,
+    db_section: &'a str,
+    #[serde(flatten)]
+    state: StateJson<'a>,
+    /// `previous-password`'s state, when the file keeps one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous: Option<StateJson<'a>>,
+}
+
+/// The result of `--check`, as text or JSON: a line for the password, and
+/// one for `previous-password` when the file keeps one.
+pub fn report(r: &Report, json: bool) -> String {
     if json {
         return to_json(&ReportJson {
             file: r.file.display().to_string(),
             server_section: &r.server_section,
             db_section: &r.db_section,
-            state,
-            key_id: key_id.map(|k| k.to_string()),
-            value_key_id: value_key_id.map(|k| k.to_string()),
-            key_file: key_file.map(|p| p.display().to_string()),
-            reason,
+            state: StateJson::of(&r.state),
+            previous: r.previous.as_ref().map(StateJson::of),
         });
     }
     let (file, db) = (r.file.display(), &r.db_section);
-    match &r.state {
+    let line = |what: &str, state: &State| match state {
         State::Plain => {
-            format!("{file}: the password in [{db}] is plain text; encrypt it with `confpass -p`")
+            format!("{file}: the {what} in [{db}] is plain text; encrypt it with `confpass -p`")
         }
         State::Decryptable { key_id, key } => {
             format!(
-                "{file}: the password in [{db}] is encrypted and decrypts with key {key_id} ({})",
+                "{file}: the {what} in [{db}] is encrypted and decrypts with key {key_id} ({})",
                 key.display()
             )
         }
@@ -209,12 +265,18 @@ pub fn report(r: &Report, json: bool) -> String {
             key_id,
             key,
         } => format!(
-            "{file}: the password in [{db}] is encrypted for key {value_id}, but the server's key {} is key {key_id}",
+            "{file}: the {what} in [{db}] is encrypted for key {value_id}, but the server's key {} is key {key_id}",
             key.display()
         ),
-        State::Corrupt { reason } => format!("{file}: the password in [{db}] is corrupt: {reason}"),
+        State::Corrupt { reason } => format!("{file}: the {what} in [{db}] is corrupt: {reason}"),
         _ => format!("{file}: unknown state"),
+    };
+    let mut text = line("password", &r.state);
+    if let Some(previous) = &r.previous {
+        text.push('\n');
+        text.push_str(&line("previous-password", previous));
     }
+    text
 }
 
 #[derive(Serialize)]
