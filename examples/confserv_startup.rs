@@ -1,16 +1,18 @@
 //! A minimal Configuration Server start-up: read `confserv.conf` through the
-//! library, take the database password with the start-up call
-//! [`confpass::database_password`], connect to the configured PostgreSQL
-//! database and run `SELECT 1`.
+//! library, take the passwords to try with the start-up call
+//! [`confpass::database_password_candidates`] (the current one, then, while a
+//! rotation keeps it, the previous one), connect to the configured PostgreSQL
+//! database with the first the database accepts, and run `SELECT 1`.
 //!
 //! ```text
 //! cargo run --example confserv_startup -- [-c FILE] [-s SECTION]
 //! ```
 //!
 //! On success it prints
-//! `connected to <db> as <user> on <host>:<port>: SELECT 1 = 1` and exits 0;
-//! on failure it prints one error line on standard error and exits 1 (2 for a
-//! usage error). The password is never printed: it goes from the
+//! `connected to <db> as <user> on <host>:<port> with the current password: SELECT 1 = 1`
+//! (or `with the previous password`) and exits 0; on failure it prints one
+//! error line on standard error, naming what each password met, and exits 1
+//! (2 for a usage error). The password is never printed: it goes from the
 //! [`SecretString`](confpass::SecretString) straight to the driver as bytes,
 //! never through a connection string.
 //!
@@ -22,7 +24,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use confpass::confserv::{DEFAULT_CONFIG_FILE, DEFAULT_SERVER_SECTION, Layout};
-use confpass::{ConfigFile, ExposeSecret};
+use confpass::{ConfigFile, ExposeSecret, SecretString};
 
 const USAGE: &str = "usage: confserv_startup [-c FILE] [-s SECTION]";
 
@@ -73,11 +75,38 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<(String, String)
     Ok((config, section))
 }
 
-/// The start-up: configuration, password, connection, `SELECT 1`.
+/// The start-up: configuration, passwords, connection, `SELECT 1`.
 fn start(config: &str, section: &str) -> Result<String, String> {
     let target = target(config, section)?;
-    let password = confpass::database_password(config, section).map_err(|e| e.to_string())?;
+    let candidates =
+        confpass::database_password_candidates(config, section).map_err(|e| e.to_string())?;
+    let where_ = format!(
+        "{} as {} on {}:{}",
+        target.dbname, target.user, target.host, target.port
+    );
+    let mut failures = Vec::new();
+    for candidate in candidates {
+        let which = match candidate.which {
+            confpass::Which::Previous => "the previous password",
+            _ => "the current password",
+        };
+        match connect(&target, &where_, candidate.password) {
+            Ok(one) => {
+                return Ok(format!(
+                    "connected to {where_} with {which}: SELECT 1 = {one}"
+                ));
+            }
+            Err(e) => failures.push(format!("with {which}: {e}")),
+        }
+    }
+    Err(format!(
+        "cannot connect to {where_} {}",
+        failures.join("; ")
+    ))
+}
 
+/// One connection with `password`, and `SELECT 1`.
+fn connect(target: &Target, where_: &str, password: SecretString) -> Result<i32, String> {
     let mut pg = postgres::Config::new();
     pg.host(&target.host)
         .port(target.port)
@@ -86,15 +115,11 @@ fn start(config: &str, section: &str) -> Result<String, String> {
         .password(password.expose_secret().as_bytes())
         .application_name("confserv_startup")
         .connect_timeout(Duration::from_secs(10));
-    let where_ = format!(
-        "{} as {} on {}:{}",
-        target.dbname, target.user, target.host, target.port
-    );
     let connected = pg.connect(postgres::NoTls);
     // The driver's configuration holds a copy of the password: drop it now.
     drop(pg);
     drop(password);
-    let mut client = connected.map_err(|e| format!("cannot connect to {where_}: {}", chain(&e)))?;
+    let mut client = connected.map_err(|e| chain(&e))?;
     let one: i32 = client
         .query_one("SELECT 1", &[])
         .and_then(|row| row.try_get(0))
@@ -102,7 +127,7 @@ fn start(config: &str, section: &str) -> Result<String, String> {
     client
         .close()
         .map_err(|e| format!("closing the connection to {where_}: {}", chain(&e)))?;
-    Ok(format!("connected to {where_}: SELECT 1 = {one}"))
+    Ok(one)
 }
 
 /// An error and its sources, `: `-separated: the driver's own message is

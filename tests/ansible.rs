@@ -4,25 +4,24 @@
 //! password changes nothing, the start-up call returns the new password, and
 //! the password never shows in Ansible's output.
 //!
-//! `ansible-playbook` is `$CONFPASS_ANSIBLE_PLAYBOOK`, else the one on PATH,
-//! else `.venv-ansible/bin/ansible-playbook` in the checkout (.ci/run makes
-//! that virtual environment). Without it the tests skip, except under
-//! `CI=true`, where they fail.
+//! Where `ansible-playbook` is found: `tests/support/ansible.rs`.
 //!
 //! Unix-only: Ansible's control node (`ansible-playbook`) does not run on
 //! Windows.
 #![cfg(unix)]
 
 mod common;
+#[path = "support/mod.rs"]
+mod support;
 
 use std::fs;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
+use std::process::Output;
 use std::time::Instant;
 
 use common::*;
 use confpass::ExposeSecret;
+use support::ansible::{ansible_playbook_or_skip, hermetic, write_private, yaml_quote};
 
 const PLAYBOOK: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -33,89 +32,17 @@ const PLAYBOOK: &str = concat!(
 /// reaches confpass verbatim.
 const NEW_PASSWORD: &str = "N3w pa$$ 'q\" #;x{{ y }}";
 
-const INSTALL_HINT: &str =
-    "python3 -m venv .venv-ansible && .venv-ansible/bin/pip install ansible-core";
-
-/// Where `ansible-playbook` is, or `None` when it is not installed.
-fn find_ansible_playbook() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("CONFPASS_ANSIBLE_PLAYBOOK").filter(|p| !p.is_empty()) {
-        let path = PathBuf::from(path);
-        assert!(
-            is_executable(&path),
-            "CONFPASS_ANSIBLE_PLAYBOOK={} is not an executable file",
-            path.display()
-        );
-        return Some(path);
-    }
-    let on_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("ansible-playbook"))
-            .find(|p| is_executable(p))
-    });
-    on_path.or_else(|| {
-        let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-ansible/bin/ansible-playbook");
-        is_executable(&venv).then_some(venv)
-    })
-}
-
-fn is_executable(path: &Path) -> bool {
-    fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-/// `ansible-playbook`, or `None` after saying why the test is skipped.
-/// Under `CI=true` a missing Ansible is a failure: the test must run in CI.
-fn ansible_playbook_or_skip() -> Option<PathBuf> {
-    let found = find_ansible_playbook();
-    if found.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "ansible-playbook not found, and CI=true: .ci/run must install it ({INSTALL_HINT}) \
-             or set CONFPASS_ANSIBLE_PLAYBOOK"
-        );
-        eprintln!("skipped: ansible-playbook not found (install: {INSTALL_HINT})");
-    }
-    found
-}
-
-/// A YAML single-quoted scalar: taken verbatim, no escapes but `''`.
-fn yaml_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
-/// Writes `content` to `path` with mode 0600 from the start.
-fn write_private(path: &Path, content: &str) {
-    use std::io::Write as _;
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .unwrap();
-    file.write_all(content.as_bytes()).unwrap();
-}
-
 /// A scratch configuration with the test keys, an inventory that puts
 /// localhost in the play's group, and the new password in an extra-vars file.
 struct Setup {
     scratch: Scratch,
     ansible: PathBuf,
-    python: String,
 }
 
 impl Setup {
     fn new(ansible: PathBuf, password: &str) -> Self {
         let scratch = Scratch::sample();
         scratch.install_keys("test");
-        for dir in ["ansible-home", "ansible-local-tmp", "ansible-remote-tmp"] {
-            fs::create_dir(scratch.path(dir)).unwrap();
-        }
-        // The interpreter the modules run under: the one beside
-        // ansible-playbook (a virtual environment's), else Ansible finds one.
-        let python = ansible
-            .parent()
-            .map(|bin| bin.join("python3"))
-            .filter(|p| is_executable(p))
-            .map_or_else(|| "auto_silent".to_owned(), |p| p.display().to_string());
         let inventory = format!(
             "confserv_hosts:\n  hosts:\n    localhost:\n      ansible_connection: local\n      \
              confpass_bin: {}\n      confserv_conf: {}\n",
@@ -128,32 +55,15 @@ impl Setup {
             &scratch.path("vars.yml"),
             &format!("new_db_password: !unsafe {}\n", yaml_quote(password)),
         );
-        Setup {
-            scratch,
-            ansible,
-            python,
-        }
+        Setup { scratch, ansible }
     }
 
-    /// `ansible-playbook` on the example, hermetic: no ansible.cfg, no
-    /// ANSIBLE_* from the caller, HOME and temp dirs inside the scratch dir.
+    /// `ansible-playbook` on the example, hermetic ([`hermetic`]): HOME and
+    /// temp dirs inside the scratch dir.
     fn run(&self, extra: &[&str]) -> Output {
         let s = &self.scratch;
-        let mut cmd = Command::new(&self.ansible);
-        for (name, _) in std::env::vars_os() {
-            if name.to_string_lossy().starts_with("ANSIBLE_") {
-                cmd.env_remove(name);
-            }
-        }
-        cmd.current_dir(s.dir.path())
-            .env("HOME", s.path("ansible-home"))
-            .env("ANSIBLE_LOCAL_TEMP", s.path("ansible-local-tmp"))
-            .env("ANSIBLE_REMOTE_TEMP", s.path("ansible-remote-tmp"))
-            .env("ANSIBLE_NOCOLOR", "1")
-            .env("ANSIBLE_STDOUT_CALLBACK", "default")
-            .env("ANSIBLE_RETRY_FILES_ENABLED", "0")
-            .env("ANSIBLE_PYTHON_INTERPRETER", &self.python)
-            .arg("-i")
+        let mut cmd = hermetic(&self.ansible, s.dir.path());
+        cmd.arg("-i")
             .arg(s.path("inventory.yml"))
             .args(["-c", "local", "-e"])
             .arg(format!("@{}", s.path("vars.yml").display()))
