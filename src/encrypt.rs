@@ -196,13 +196,19 @@ impl std::fmt::Debug for Preview {
     }
 }
 
-/// The file's content with a plain password value replaced by `********`.
+/// The file's content with a plain password value, and a plain previous
+/// password, replaced by `********`.
 pub(crate) fn masked(file: &ConfigFile, layout: &Layout, stored: &Stored<'_>) -> Vec<u8> {
     let mut ed = file.editor();
     if let Stored::Plain(p) = stored
         && !p.is_empty()
     {
         ed.set(layout.password, "********");
+    }
+    if let (Some(o), Ok(Some(Stored::Plain(p)))) = (layout.previous, layout.stored_previous(file))
+        && !p.is_empty()
+    {
+        ed.set(o, "********");
     }
     ed.finish()
 }
