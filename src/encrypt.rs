@@ -408,15 +408,13 @@ pub fn encrypt_file(mut req: Request<'_>) -> Result<Outcome> {
     }
 
     // The file's own plain password replaces nothing: there is no previous
-    // one to keep.
-    let previous = PreviousPlan::for_p(
-        req.keep_previous && origin != PasswordOrigin::File,
-        file,
-        layout,
-        &stored,
-        &keys.enc,
-        keys.dec.is_some(),
-    )?;
+    // one to keep. A value kept as the previous one must be one the server
+    // can use: it decrypts where the private key is, else it names enc.pem.
+    let keep = req.keep_previous && origin != PasswordOrigin::File;
+    if keep && let Stored::Encrypted(value) = &stored {
+        verify_stored(file, layout, value, enc_path, dec_path)?;
+    }
+    let previous = PreviousPlan::for_p(keep, file, layout, &stored, &keys.enc, keys.dec.is_some())?;
     let value = EncryptedValue::encrypt(&keys.enc, &password)?;
     let new_bytes = edit(file, layout, &req.keys, dec_path, &value, &previous)?;
     let decrypt = keys.dec.as_ref().map(|dec| (dec, &password));
