@@ -279,6 +279,17 @@ impl Layout {
             })
     }
 
+    /// The password is plain where the operation needs it encrypted;
+    /// `reason` says so and what to do.
+    pub(crate) fn not_encrypted(&self, file: &ConfigFile, reason: &str) -> Error {
+        Error::BadValue {
+            path: file.path().to_path_buf(),
+            section: self.db_name.clone(),
+            option: PASSWORD_OPTION.into(),
+            reason: reason.to_owned(),
+        }
+    }
+
     /// An [`Error::PreviousPassword`] of the configuration file's content.
     pub(crate) fn previous_error(&self, file: &ConfigFile, reason: String) -> Error {
         Error::PreviousPassword {

@@ -166,12 +166,10 @@ pub fn forget_previous(req: Request<'_>) -> Result<Outcome> {
     } = &opened;
     let stored = layout.stored(file)?;
     let Stored::Encrypted(value) = &stored else {
-        return Err(Error::BadValue {
-            path: file.path().to_path_buf(),
-            section: layout.db_name.clone(),
-            option: crate::confserv::PASSWORD_OPTION.into(),
-            reason: "is not encrypted: a rotation keeps a previous password only beside an encrypted one; encrypt it with `confpass -p`".into(),
-        });
+        return Err(layout.not_encrypted(
+            file,
+            "is not encrypted: a rotation keeps a previous password only beside an encrypted one; encrypt it with `confpass -p`",
+        ));
     };
     verify_stored(file, layout, value, enc_path, dec_path)?;
     let Some(previous) = layout.previous else {

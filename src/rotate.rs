@@ -13,7 +13,7 @@
 
 use secrecy::ExposeSecret;
 
-use crate::confserv::{self, Stored};
+use crate::confserv::Stored;
 use crate::encrypt::{Action, Opened, Outcome, Preview, Request, masked};
 use crate::error::{Error, PasswordOrigin, Result};
 use crate::fault;
@@ -43,12 +43,10 @@ pub fn rotate_keys(req: Request<'_>) -> Result<Outcome> {
     } = &opened;
     let stored = layout.stored(file)?;
     let Stored::Encrypted(value) = &stored else {
-        return Err(Error::BadValue {
-            path: file.path().to_path_buf(),
-            section: layout.db_name.clone(),
-            option: confserv::PASSWORD_OPTION.into(),
-            reason: "is not encrypted, so there is no key to rotate: encrypt it first with `confpass -p`".into(),
-        });
+        return Err(layout.not_encrypted(
+            file,
+            "is not encrypted, so there is no key to rotate: encrypt it first with `confpass -p`",
+        ));
     };
     if !exists(dec_path)? {
         return Err(Error::KeyNotFound {

@@ -29,7 +29,7 @@ use std::time::Instant;
 
 use common::*;
 use support::ansible::{ansible_playbook_or_skip, hermetic, write_private, yaml_quote};
-use support::postgres::{Server, example_binary, pg_bin_or_skip};
+use support::postgres::{Server, example_binary, pg_bin_or_skip, sample_pointed_at};
 
 const PLAYBOOK: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -62,10 +62,9 @@ impl Ha {
         server.create_role_and_database(ROLE, PASSWORDS[0], DATABASE);
         eprintln!("PostgreSQL up in {:.1?}", started.elapsed());
         let scratch = Scratch::new();
-        let sample = fs::read_to_string(testdata("sample/confserv.conf")).unwrap();
         for (host, keys) in HOSTS.iter().zip(["test", "other"]) {
             fs::create_dir(scratch.path(host)).unwrap();
-            let config = pointed_at(&sample, server.port, PASSWORDS[0]);
+            let config = sample_pointed_at(server.port, DATABASE, ROLE, PASSWORDS[0]);
             scratch.write(&format!("{host}/confserv.conf"), config.as_bytes());
             scratch.install_key(&format!("{keys}-enc.pem"), &format!("{host}/enc.pem"));
             scratch.install_key(&format!("{keys}-dec.pem"), &format!("{host}/dec.pem"));
@@ -263,32 +262,6 @@ impl Ha {
             }
         }
     }
-}
-
-/// The sample configuration pointed at the test server, with `password`.
-fn pointed_at(sample: &str, port: u16, password: &str) -> String {
-    let mut section = String::new();
-    let mut out = String::new();
-    for line in sample.lines() {
-        if let Some(name) = line.strip_prefix('[') {
-            section = name.trim_end_matches(']').to_owned();
-        }
-        let name = line.split_once('=').map(|(n, _)| n.trim());
-        let value = match (section.as_str(), name) {
-            ("dbserver", Some("host")) => "127.0.0.1".to_owned(),
-            ("dbserver", Some("port")) => port.to_string(),
-            ("dbserver", Some("dbname")) => DATABASE.to_owned(),
-            ("dbserver", Some("username")) => ROLE.to_owned(),
-            ("dbserver", Some("password")) => password.to_owned(),
-            _ => {
-                out += line;
-                out += "\n";
-                continue;
-            }
-        };
-        out += &format!("{} = {value}\n", name.unwrap_or_default());
-    }
-    out
 }
 
 /// The `changed=N` count of every host in the play recap, summed.

@@ -16,12 +16,11 @@ mod common;
 #[path = "support/mod.rs"]
 mod support;
 
-use std::fs;
 use std::time::Instant;
 
 use assert_cmd::Command;
 use common::*;
-use support::postgres::{Server, example_binary, pg_bin_or_skip, run};
+use support::postgres::{Server, example_binary, pg_bin_or_skip, run, sample_pointed_at};
 
 /// The role's password: INI comment characters, `=`, a backslash, both
 /// quotes and spaces, none of which may be lost or escaped on the way.
@@ -107,31 +106,7 @@ fn example_connects_with_the_decrypted_password_and_a_wrong_one_fails() {
 /// server, with `password` encrypted by the real `confpass -p` (keys made
 /// beside it).
 fn encrypted_config(port: u16, password: &str) -> Scratch {
-    let sample = fs::read_to_string(testdata("sample/confserv.conf")).unwrap();
-    let mut section = String::new();
-    let mut replaced = 0;
-    let mut config = String::new();
-    for line in sample.lines() {
-        if let Some(name) = line.strip_prefix('[') {
-            section = name.trim_end_matches(']').to_owned();
-        }
-        let name = line.split_once('=').map(|(n, _)| n.trim());
-        let value = match (section.as_str(), name) {
-            ("dbserver", Some("host")) => "127.0.0.1".to_owned(),
-            ("dbserver", Some("port")) => port.to_string(),
-            ("dbserver", Some("dbname")) => DATABASE.to_owned(),
-            ("dbserver", Some("username")) => ROLE.to_owned(),
-            ("dbserver", Some("password")) => password.to_owned(),
-            _ => {
-                config += line;
-                config += "\n";
-                continue;
-            }
-        };
-        replaced += 1;
-        config += &format!("{} = {value}\n", name.unwrap());
-    }
-    assert_eq!(replaced, 5, "the sample's [dbserver] changed:\n{config}");
+    let config = sample_pointed_at(port, DATABASE, ROLE, password);
     let scratch = Scratch::with_config(config.as_bytes());
 
     let out = run(scratch

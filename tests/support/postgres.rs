@@ -27,6 +27,38 @@ use crate::common::all_output;
 const NOBODY: u32 = 65534;
 const INSTALL_HINT: &str = "apt-get install postgresql";
 
+/// The shipped sample configuration with its `[dbserver]` pointed at the
+/// test server on `port`: database `database`, role `role`, and `password`
+/// as the plain value.
+pub fn sample_pointed_at(port: u16, database: &str, role: &str, password: &str) -> String {
+    let sample = fs::read_to_string(crate::common::testdata("sample/confserv.conf")).unwrap();
+    let mut section = String::new();
+    let mut replaced = 0;
+    let mut config = String::new();
+    for line in sample.lines() {
+        if let Some(name) = line.strip_prefix('[') {
+            section = name.trim_end_matches(']').to_owned();
+        }
+        let name = line.split_once('=').map(|(n, _)| n.trim());
+        let value = match (section.as_str(), name) {
+            ("dbserver", Some("host")) => "127.0.0.1".to_owned(),
+            ("dbserver", Some("port")) => port.to_string(),
+            ("dbserver", Some("dbname")) => database.to_owned(),
+            ("dbserver", Some("username")) => role.to_owned(),
+            ("dbserver", Some("password")) => password.to_owned(),
+            _ => {
+                config += line;
+                config += "\n";
+                continue;
+            }
+        };
+        replaced += 1;
+        config += &format!("{} = {value}\n", name.unwrap_or_default());
+    }
+    assert_eq!(replaced, 5, "the sample's [dbserver] changed:\n{config}");
+    config
+}
+
 /// Runs a command with a bound on its duration.
 pub fn run(cmd: &mut Command) -> Output {
     cmd.env_remove("CONFPASS_DECRYPTION_KEY")
