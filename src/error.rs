@@ -9,7 +9,7 @@
 use std::io;
 use std::path::PathBuf;
 
-use crate::keys::KeyId;
+use crate::keyid::KeyId;
 
 /// A shorthand for results whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -26,11 +26,11 @@ use rsa::pkcs8::{
 };
 use rsa::traits::PublicKeyParts;
 use rsa::{PrivateKey, PublicKey};
-use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::fsutil;
+pub use crate::keyid::KeyId;
 use crate::pem::{self, PemError, SshKey};
 use crate::platform::{self, Exposure, Owner};
 
@@ -45,35 +45,6 @@ const MAX_BITS: usize = 8192;
 
 /// The object identifier of rsaEncryption, the only key algorithm accepted.
 const RSA_OID: &str = "1.2.840.113549.1.1.1";
-
-/// A key's short identity: the first 8 bytes of SHA-256 over its DER
-/// SubjectPublicKeyInfo, shown as 16 lowercase hex digits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct KeyId(pub [u8; 8]);
-
-impl KeyId {
-    /// Parses 16 lowercase hex digits.
-    pub fn from_hex(s: &str) -> Option<KeyId> {
-        if s.len() != 16
-            || !s
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        {
-            return None;
-        }
-        let mut id = [0u8; 8];
-        for (i, byte) in id.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
-        }
-        Some(KeyId(id))
-    }
-}
-
-impl fmt::Display for KeyId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
-    }
-}
 
 /// A public key, enough to encrypt.
 #[derive(Clone)]
@@ -93,10 +64,10 @@ impl EncryptionKey {
         let der = key
             .to_public_key_der()
             .map_err(|e| Error::Crypto(format!("encoding a public key: {e}")))?;
-        let digest = Sha256::digest(der.as_bytes());
-        let mut id = [0u8; 8];
-        id.copy_from_slice(&digest[..8]);
-        Ok(EncryptionKey { key, id: KeyId(id) })
+        Ok(EncryptionKey {
+            key,
+            id: KeyId::of_spki_der(der.as_bytes()),
+        })
     }
 
     /// This key's id.
@@ -747,26 +718,6 @@ pub fn default_paths(dir: &Path) -> (PathBuf, PathBuf) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn key_id_round_trips_through_hex() {
-        let id = KeyId([0x9f, 0x86, 0xd0, 0x81, 0x88, 0x4c, 0x7d, 0x65]);
-        assert_eq!(id.to_string(), "9f86d081884c7d65");
-        assert_eq!(KeyId::from_hex("9f86d081884c7d65"), Some(id));
-    }
-
-    #[test]
-    fn fail_key_id_rejects_uppercase_short_and_non_hex() {
-        for bad in [
-            "9F86D081884C7D65",
-            "9f86d081884c7d6",
-            "9f86d081884c7d655",
-            "9f86d081884c7dzz",
-            "",
-        ] {
-            assert_eq!(KeyId::from_hex(bad), None, "{bad:?}");
-        }
-    }
 
     #[test]
     fn capacity_matches_rfc8017_for_each_size() {

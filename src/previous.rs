@@ -4,9 +4,10 @@
 //! the old one as `previous-password`, stored exactly like `password`.
 //!
 //! [`database_password_candidates`] gives the server both, current first;
+//! [`PreviousPlan`] is what a writing operation does to the option:
 //! `-p --keep-previous` ([`crate::Request::keep_previous`], in `encrypt`)
-//! stages a new password; [`forget_previous`] ends the rotation. Both are
-//! transactions like every writing mode (ARCHITECTURE.md, "Transactions").
+//! stages a new password, `--rotate-keys` re-encrypts it, and
+//! `crate::forget` removes it (ARCHITECTURE.md, "Transactions").
 
 use std::path::Path;
 
@@ -15,9 +16,7 @@ use secrecy::SecretString;
 use crate::check::PreviousEdit;
 use crate::config::ConfigFile;
 use crate::confserv::{Layout, Stored};
-use crate::encrypt::{Action, Opened, Outcome, Preview, Request, masked};
 use crate::error::{Category, Error, Result};
-use crate::keyfiles::verify_stored;
 use crate::keyring::decryption_key_for;
 use crate::startup::{decrypt_in, server_key_path};
 use crate::value::EncryptedValue;
@@ -143,75 +142,6 @@ pub(crate) fn in_previous(e: Error, file: &ConfigFile, layout: &Layout) -> Error
         reason,
         category,
     }
-}
-
-/// `--forget-previous`: removes `previous-password`, ending a rotation once
-/// the database has the current password. Idempotent: without one there is
-/// nothing to do. Where the private key is at hand the current value must
-/// decrypt first, so that the file is never left with no password the
-/// server can read.
-///
-/// # Errors
-/// The errors of `-p` before its commit (files are then as they were), a
-/// plain `password` ([`Error::BadValue`]: nothing is being rotated), and
-/// [`Error::Committed`] after it.
-pub fn forget_previous(req: Request<'_>) -> Result<Outcome> {
-    let opened = Opened::open(&req)?;
-    let Opened {
-        file,
-        layout,
-        enc_path,
-        dec_path,
-        ..
-    } = &opened;
-    let stored = layout.stored(file)?;
-    let Stored::Encrypted(value) = &stored else {
-        return Err(layout.not_encrypted(
-            file,
-            "is not encrypted: a rotation keeps a previous password only beside an encrypted one; encrypt it with `confpass -p`",
-        ));
-    };
-    verify_stored(file, layout, value, enc_path, dec_path)?;
-    let Some(previous) = layout.previous else {
-        return crate::encrypt::unchanged(&opened, &req, value.key_id());
-    };
-    opened.source.check_writable()?;
-    let mut ed = file.editor();
-    ed.remove(previous);
-    let new_bytes = ed.finish();
-    crate::check::edited(
-        file,
-        &new_bytes,
-        layout,
-        dec_path,
-        value.key_id(),
-        None,
-        PreviousEdit::Removed,
-    )?;
-    let mut outcome = if req.dry_run {
-        let preview = Preview {
-            before: masked(file, layout, &stored),
-            after: new_bytes,
-        };
-        opened.outcome(
-            &req,
-            value.key_id(),
-            Action::PreviousForgotten,
-            Vec::new(),
-            Some(preview),
-        )
-    } else {
-        opened.write(&new_bytes, |_| Ok(()))?;
-        opened.outcome(
-            &req,
-            value.key_id(),
-            Action::PreviousForgotten,
-            Vec::new(),
-            None,
-        )
-    };
-    outcome.keeps_previous = false;
-    Ok(outcome)
 }
 
 /// What a writing run does to `previous-password`.

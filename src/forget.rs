@@ -1,0 +1,79 @@
+//! `--forget-previous`: the end of a rotation across a primary/backup pair
+//! (PRODUCT.md §10), once the database has the current password. A
+//! transaction like `-p` (`encrypt::Opened`, one commit): the
+//! `previous-password` line goes, byte for byte what `--keep-previous` added.
+
+use crate::check::PreviousEdit;
+use crate::confserv::Stored;
+use crate::encrypt::{Action, Opened, Outcome, Preview, Request, masked};
+use crate::error::Result;
+use crate::keyfiles::verify_stored;
+
+/// `--forget-previous`: removes `previous-password`, ending a rotation once
+/// the database has the current password. Idempotent: without one there is
+/// nothing to do. Where the private key is at hand the current value must
+/// decrypt first, so that the file is never left with no password the
+/// server can read.
+///
+/// # Errors
+/// The errors of `-p` before its commit (files are then as they were), a
+/// plain `password` ([`crate::Error::BadValue`]: nothing is being rotated), and
+/// [`crate::Error::Committed`] after it.
+pub fn forget_previous(req: Request<'_>) -> Result<Outcome> {
+    let opened = Opened::open(&req)?;
+    let Opened {
+        file,
+        layout,
+        enc_path,
+        dec_path,
+        ..
+    } = &opened;
+    let stored = layout.stored(file)?;
+    let Stored::Encrypted(value) = &stored else {
+        return Err(layout.not_encrypted(
+            file,
+            "is not encrypted: a rotation keeps a previous password only beside an encrypted one; encrypt it with `confpass -p`",
+        ));
+    };
+    verify_stored(file, layout, value, enc_path, dec_path)?;
+    let Some(previous) = layout.previous else {
+        return crate::encrypt::unchanged(&opened, &req, value.key_id());
+    };
+    opened.source.check_writable()?;
+    let mut ed = file.editor();
+    ed.remove(previous);
+    let new_bytes = ed.finish();
+    crate::check::edited(
+        file,
+        &new_bytes,
+        layout,
+        dec_path,
+        value.key_id(),
+        None,
+        PreviousEdit::Removed,
+    )?;
+    let mut outcome = if req.dry_run {
+        let preview = Preview {
+            before: masked(file, layout, &stored),
+            after: new_bytes,
+        };
+        opened.outcome(
+            &req,
+            value.key_id(),
+            Action::PreviousForgotten,
+            Vec::new(),
+            Some(preview),
+        )
+    } else {
+        opened.write(&new_bytes, |_| Ok(()))?;
+        opened.outcome(
+            &req,
+            value.key_id(),
+            Action::PreviousForgotten,
+            Vec::new(),
+            None,
+        )
+    };
+    outcome.keeps_previous = false;
+    Ok(outcome)
+}
