@@ -1,13 +1,14 @@
 //! `--forget-previous`: the end of a rotation across a primary/backup pair
 //! (PRODUCT.md §10), once the database has the current password. A
-//! transaction like `-p` (`encrypt::Opened`, one commit): the
+//! transaction like `-p` (`opened::Opened`, one commit): the
 //! `previous-password` line goes, byte for byte what `--keep-previous` added.
 
 use crate::check::PreviousEdit;
 use crate::confserv::Stored;
-use crate::encrypt::{Action, Opened, Outcome, Preview, Request, masked};
 use crate::error::Result;
 use crate::keyfiles::verify_stored;
+use crate::opened::Opened;
+use crate::request::{Action, Outcome, Preview, Request, masked};
 
 /// `--forget-previous`: removes `previous-password`, ending a rotation once
 /// the database has the current password. Idempotent: without one there is
@@ -37,7 +38,7 @@ pub fn forget_previous(req: Request<'_>) -> Result<Outcome> {
     };
     verify_stored(file, layout, value, enc_path, dec_path)?;
     let Some(previous) = layout.previous else {
-        return crate::encrypt::unchanged(&opened, &req, value.key_id());
+        return crate::opened::unchanged(&opened, &req, value.key_id());
     };
     opened.source.check_writable()?;
     let mut ed = file.editor();

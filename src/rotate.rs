@@ -14,13 +14,14 @@
 use secrecy::ExposeSecret;
 
 use crate::confserv::Stored;
-use crate::encrypt::{Action, Opened, Outcome, Preview, Request, masked};
 use crate::error::{Error, PasswordOrigin, Result};
 use crate::fault;
 use crate::fsutil::rename_synced;
 use crate::keyring::{self, exists, staged_path};
 use crate::keys::{DecryptionKey, EncryptionKey};
+use crate::opened::Opened;
 use crate::previous::{PreviousPlan, decrypt_previous};
+use crate::request::{Action, Outcome, Preview, Request, masked};
 use crate::value::{EncryptedValue, check_password};
 
 /// Rotates the key pair of the file in `req` (its password and prompt are not
