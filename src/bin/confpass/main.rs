@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod diff;
 mod docs;
 mod output;
 
