@@ -53,28 +53,17 @@ pub fn forget_previous(req: Request<'_>) -> Result<Outcome> {
         None,
         PreviousEdit::Removed,
     )?;
-    let mut outcome = if req.dry_run {
-        let preview = Preview {
+    let preview = if req.dry_run {
+        Some(Preview {
             before: masked(file, layout, &stored),
             after: new_bytes,
-        };
-        opened.outcome(
-            &req,
-            value.key_id(),
-            Action::PreviousForgotten,
-            Vec::new(),
-            Some(preview),
-        )
+        })
     } else {
         opened.write(&new_bytes, |_| Ok(()))?;
-        opened.outcome(
-            &req,
-            value.key_id(),
-            Action::PreviousForgotten,
-            Vec::new(),
-            None,
-        )
+        None
     };
+    let action = Action::PreviousForgotten;
+    let mut outcome = opened.outcome(&req, value.key_id(), action, Vec::new(), preview);
     outcome.keeps_previous = false;
     Ok(outcome)
 }

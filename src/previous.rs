@@ -18,7 +18,7 @@ use crate::config::ConfigFile;
 use crate::confserv::{Layout, Stored};
 use crate::error::{Category, Error, Result};
 use crate::keyring::decryption_key_for;
-use crate::startup::{decrypt_in, server_key_path};
+use crate::startup::{decrypt_in, password_in, server_key_path};
 use crate::value::EncryptedValue;
 
 /// Which stored value a [`Candidate`] is.
@@ -64,13 +64,14 @@ pub fn database_password_candidates(
     config: impl AsRef<Path>,
     server_section: &str,
 ) -> Result<Vec<Candidate>> {
-    let current = crate::database_password(config.as_ref(), server_section)?;
-    let mut out = vec![Candidate {
-        which: Which::Current,
-        password: current,
-    }];
+    // One reading of the file for both values: a run committing in between
+    // cannot pair one version's password with another's previous password.
     let file = ConfigFile::read(config.as_ref())?;
     let layout = Layout::locate(&file, server_section, None)?;
+    let mut out = vec![Candidate {
+        which: Which::Current,
+        password: password_in(&file, &layout)?,
+    }];
     match layout.stored_previous(&file)? {
         None => {}
         Some(Stored::Plain("")) => {}

@@ -39,7 +39,13 @@ pub const DECRYPTION_KEY_ENV: &str = "CONFPASS_DECRYPTION_KEY";
 pub fn database_password(config: impl AsRef<Path>, server_section: &str) -> Result<SecretString> {
     let file = ConfigFile::read(config.as_ref())?;
     let layout = Layout::locate(&file, server_section, None)?;
-    match layout.stored(&file)? {
+    password_in(&file, &layout)
+}
+
+/// The password `file` holds where `layout` says, as the start-up call
+/// returns it.
+pub(crate) fn password_in(file: &ConfigFile, layout: &Layout) -> Result<SecretString> {
+    match layout.stored(file)? {
         Stored::Plain("") => Err(Error::BadValue {
             path: file.path().to_path_buf(),
             section: layout.db_name.clone(),
@@ -48,9 +54,8 @@ pub fn database_password(config: impl AsRef<Path>, server_section: &str) -> Resu
         }),
         Stored::Plain(p) => Ok(SecretString::from(p.to_owned())),
         Stored::Encrypted(value) => {
-            let (key, from) =
-                decryption_key_for(&server_key_path(&file, &layout)?, value.key_id())?;
-            decrypt_in(&file, &layout, &value, &key, &from)
+            let (key, from) = decryption_key_for(&server_key_path(file, layout)?, value.key_id())?;
+            decrypt_in(file, layout, &value, &key, &from)
         }
     }
 }

@@ -304,7 +304,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_a_refused_owner_leaves_the_key_the_runs_own() {
+    fn only_windows_refusals_to_change_the_owner_are_tolerated() {
         for code in [5, 1307, 1314] {
             assert!(owner_refused(&io::Error::from_raw_os_error(code)), "{code}");
         }
