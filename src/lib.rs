@@ -28,51 +28,55 @@
 //! failure is an [`Error`] whose message names the file, section, option or key
 //! file concerned and says what to do.
 
-// No unsafe code on Unix. On Windows, one module (src/platform/windows/
+// No unsafe code on Unix. On Windows, one module (src/fs/platform/windows/
 // win32.rs) wraps the Win32 security calls and allows it; SECURITY.md says why.
 #![cfg_attr(not(windows), forbid(unsafe_code))]
 #![cfg_attr(windows, deny(unsafe_code))]
 #![deny(missing_docs)]
 
-mod check;
-pub mod config;
-pub mod confserv;
-mod encrypt;
+// The layers, from the bottom (ARCHITECTURE.md, "Code map"): each names only
+// the layers below it, and `tests/layout.rs` holds them to that.
+//
+// The shared vocabulary: what every layer's failures are, the key id they
+// name, and the test hooks.
 mod error;
 #[doc(hidden)]
 pub mod fault;
-mod forget;
-mod fsutil;
-pub mod keyfiles;
 mod keyid;
-pub mod keyring;
-pub mod keys;
-mod oaep;
-mod opened;
-mod pem;
-mod platform;
-mod previous;
-mod prune;
-mod request;
-mod rotate;
-mod startup;
-mod txn;
-pub mod value;
+// The INI format and the cryptography: bytes in, bytes out, no files.
+mod crypto;
+mod ini;
+// The file system and the platform: every read, write, lock and flush.
+mod fs;
+// The operations a Configuration Server and its administrator run.
+mod ops;
 
-pub use config::ConfigFile;
-pub use encrypt::encrypt_file;
+// The public modules, wherever their layer keeps them.
+pub mod config {
+    //! The INI format: [`ConfigFile`] reads a configuration file and
+    //! [`Editor`] edits it byte for byte (the `ini` layer; see
+    //! [`ConfigFile`] for how it reads).
+    pub use crate::ini::*;
+}
+pub use crypto::{keys, value};
+pub use fs::keyring;
+pub use ops::{confserv, keyfiles};
+
+pub use crypto::keys::{DecryptionKey, EncryptionKey};
+pub use crypto::value::EncryptedValue;
 pub use error::{Category, Error, PasswordOrigin, Result};
-pub use forget::forget_previous;
-pub use keyfiles::KeyFiles;
-pub use keys::{DecryptionKey, EncryptionKey, KeyId};
-pub use platform::disable_core_dumps;
-pub use previous::{Candidate, Which, database_password_candidates};
-pub use prune::{Pruned, prune_keys};
-pub use request::{Action, Outcome, Preview, Prompt, Request};
-pub use rotate::rotate_keys;
+pub use fs::platform::disable_core_dumps;
+pub use ini::ConfigFile;
+pub use keyid::KeyId;
+pub use ops::encrypt::encrypt_file;
+pub use ops::forget::forget_previous;
+pub use ops::keyfiles::KeyFiles;
+pub use ops::previous::{Candidate, Which, database_password_candidates};
+pub use ops::prune::{Pruned, prune_keys};
+pub use ops::request::{Action, Outcome, Preview, Prompt, Request};
+pub use ops::rotate::rotate_keys;
+pub use ops::startup::{Report, State, check, database_password, server_key_path};
 pub use secrecy::{ExposeSecret, SecretString};
-pub use startup::{Report, State, check, database_password, server_key_path};
-pub use value::EncryptedValue;
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

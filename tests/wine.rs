@@ -13,7 +13,7 @@
 //! (every key reads back as inheriting), so these runs set
 //! `CONFPASS_TEST_ACLS_UNENFORCED=1`; [`fail_an_inheriting_dacl_is_refused`]
 //! runs without it and shows the check refusing. The verdict itself is
-//! unit-tested in `src/platform/dacl/tests.rs` on every OS.
+//! unit-tested in `src/fs/platform/dacl/tests.rs` on every OS.
 
 #![cfg(unix)]
 

@@ -1,7 +1,7 @@
 //! The INI reader and editor on arbitrary bytes: no panic, an empty edit
 //! gives back the input byte for byte, and the edit `-p` makes (the password
 //! value replaced; the existing `encryption` option set to `true`, or one
-//! added only when the server section has none, as `src/encrypt.rs` does)
+//! added only when the server section has none, as `src/ops/encrypt.rs` does)
 //! yields a file that locates the new value, says `encryption = true`, and
 //! differs from the input in no other line.
 //!
@@ -30,7 +30,7 @@ pub fn run(data: &[u8]) {
     let _ = layout.stored(&file);
     let _ = layout.decryption_key_path(&file);
 
-    // The edit of `-p` (src/encrypt.rs, `edit`).
+    // The edit of `-p` (src/ops/encrypt.rs, `edit`).
     let mut ed = file.editor();
     ed.set(layout.password, VALUE);
     match layout.encryption {

@@ -1,0 +1,211 @@
+//! Which key files a run uses, and what is in them.
+//!
+//! [`KeyFiles`] names the pair (`-keys ENC DEC`, or `enc.pem`/`dec.pem`
+//! beside the configuration file). The key policy of `-p` lives here: load
+//! both and check they are one pair, use the public key alone, derive the
+//! public key from the private one, or generate a pair. So does the lookup
+//! the start-up call and `--check` share, the private key for a value's key
+//! id, is in [`crate::fs::keyring`] (re-exported here).
+
+use std::path::{Path, PathBuf};
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::crypto::keys::{self, DecryptionKey, EncryptionKey};
+use crate::crypto::value::{EncryptedValue, check_password, check_password_for_bits};
+use crate::error::{Error, PasswordOrigin, Result};
+use crate::fault;
+use crate::fs::files::parent_dir;
+use crate::fs::keyring::{self, exists};
+pub use crate::fs::keyring::{decryption_key_for, staged_path};
+use crate::ini::ConfigFile;
+use crate::ops::confserv::{self, Layout};
+
+/// Where the key files are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyFiles {
+    /// `enc.pem` and `dec.pem` in the configuration file's directory.
+    Default,
+    /// The public (ENC) and private (DEC) key files named by `-keys ENC DEC`.
+    Explicit {
+        /// The public key file.
+        enc: PathBuf,
+        /// The private key file.
+        dec: PathBuf,
+    },
+}
+
+/// The key material a run works with.
+pub(crate) struct Keys {
+    pub(crate) enc: EncryptionKey,
+    pub(crate) dec: Option<DecryptionKey>,
+    /// Whether this run must write the private key file (it is new).
+    pub(crate) write_dec: bool,
+    /// Whether this run must write the public key file (new or derived).
+    pub(crate) write_enc: bool,
+}
+
+/// The key files this run uses: `-keys ENC DEC`, or the defaults beside the
+/// file, which must agree with a `decryption-key` option already there.
+pub(crate) fn key_paths(
+    file: &ConfigFile,
+    layout: &Layout,
+    keys: &KeyFiles,
+) -> Result<(PathBuf, PathBuf)> {
+    match keys {
+        KeyFiles::Explicit { enc, dec } => Ok((enc.clone(), dec.clone())),
+        KeyFiles::Default => {
+            let (enc, dec) = keys::default_paths(parent_dir(file.path()));
+            if layout.decryption_key.is_some() {
+                let configured = layout.decryption_key_path(file)?;
+                if normalize(&configured) != normalize(&dec) {
+                    return Err(Error::BadValue {
+                        path: file.path().to_path_buf(),
+                        section: layout.server_name.clone(),
+                        option: confserv::DECRYPTION_KEY_OPTION.into(),
+                        reason: format!(
+                            "points to {}, but this run uses the default key files beside the configuration file: name the keys with -keys ENC {}, or remove the option",
+                            configured.display(),
+                            configured.display()
+                        ),
+                    });
+                }
+            }
+            Ok((enc, dec))
+        }
+    }
+}
+
+/// The key policy: both files → load and check the pair; ENC only → encrypt
+/// with it; DEC only → derive ENC; neither → generate. The password is
+/// checked against the key size before anything is generated.
+pub(crate) fn settle_keys(
+    enc_path: &Path,
+    dec_path: &Path,
+    bits: usize,
+    password: &SecretString,
+    origin: PasswordOrigin,
+) -> Result<Keys> {
+    let keys = match (exists(enc_path)?, exists(dec_path)?) {
+        (true, true) => {
+            let dec = DecryptionKey::load(dec_path)?;
+            let enc = EncryptionKey::load(enc_path)?;
+            // A rotation stopped between promoting dec.pem and enc.pem: the
+            // staged public key is dec.pem's own half. Encrypt with it; the
+            // rerun of --rotate-keys finishes the promotion.
+            let pending = enc.id() != dec.id()
+                && keyring::public_named(&staged_path(enc_path, dec.id()), dec.id())?.is_some();
+            if pending {
+                return finish_settling(
+                    Keys {
+                        enc: dec.public().clone(),
+                        dec: Some(dec),
+                        write_dec: false,
+                        write_enc: false,
+                    },
+                    password,
+                    origin,
+                );
+            }
+            if enc.id() != dec.id() {
+                return Err(Error::KeyMismatch {
+                    enc: enc_path.to_path_buf(),
+                    enc_id: enc.id(),
+                    dec: dec_path.to_path_buf(),
+                    dec_id: dec.id(),
+                });
+            }
+            Keys {
+                enc,
+                dec: Some(dec),
+                write_dec: false,
+                write_enc: false,
+            }
+        }
+        (true, false) => Keys {
+            enc: EncryptionKey::load(enc_path)?,
+            dec: None,
+            write_dec: false,
+            write_enc: false,
+        },
+        (false, true) => {
+            let dec = DecryptionKey::load(dec_path)?;
+            Keys {
+                enc: dec.public().clone(),
+                dec: Some(dec),
+                write_dec: false,
+                write_enc: true,
+            }
+        }
+        (false, false) => {
+            check_password_for_bits(password.expose_secret(), origin, bits)?;
+            let dec = DecryptionKey::generate(bits)?;
+            fault::pause_point("keys-generated");
+            Keys {
+                enc: dec.public().clone(),
+                dec: Some(dec),
+                write_dec: true,
+                write_enc: true,
+            }
+        }
+    };
+    finish_settling(keys, password, origin)
+}
+
+/// The last check of the key policy: the password fits the key.
+fn finish_settling(keys: Keys, password: &SecretString, origin: PasswordOrigin) -> Result<Keys> {
+    check_password(password.expose_secret(), origin, &keys.enc)?;
+    Ok(keys)
+}
+
+/// Checks an encrypted value that `-p` is about to leave as it is against the
+/// key files at hand: with the private key, it must decrypt; with the public
+/// key alone, it must name that key and have its length. With no key file
+/// here there is nothing to check it against.
+pub(crate) fn verify_stored(
+    file: &ConfigFile,
+    layout: &Layout,
+    value: &EncryptedValue,
+    enc_path: &Path,
+    dec_path: &Path,
+) -> Result<()> {
+    if exists(dec_path)? {
+        let (dec, from) = decryption_key_for(dec_path, value.key_id())?;
+        return crate::ops::startup::decrypt_in(file, layout, value, &dec, &from).map(drop);
+    }
+    if !exists(enc_path)? {
+        return Ok(());
+    }
+    let enc = EncryptionKey::load(enc_path)?;
+    if value.key_id() != enc.id() {
+        return Err(Error::WrongKey {
+            path: file.path().to_path_buf(),
+            section: layout.db_name.clone(),
+            value_id: value.key_id(),
+            key: enc_path.to_path_buf(),
+            key_id: enc.id(),
+        });
+    }
+    if value.ciphertext().len() != enc.ciphertext_len() {
+        return Err(Error::MalformedValue {
+            path: file.path().to_path_buf(),
+            section: layout.db_name.clone(),
+            reason: format!(
+                "the ciphertext is {} bytes, but key id {} makes {}-byte ciphertexts (the value is truncated or altered)",
+                value.ciphertext().len(),
+                enc.id(),
+                enc.ciphertext_len()
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// A path made absolute with its directory's symlinks resolved, for comparing.
+pub(crate) fn normalize(path: &Path) -> PathBuf {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    match (abs.parent().map(std::fs::canonicalize), abs.file_name()) {
+        (Some(Ok(dir)), Some(name)) => dir.join(name),
+        _ => abs,
+    }
+}
