@@ -181,9 +181,15 @@ fn dependencies(file: &Path, lines: &[String]) -> BTreeSet<String> {
         let (paths, _) = use_tree(&text[at + "crate::".len()..]);
         for path in paths {
             let segments: Vec<&str> = path.split("::").collect();
-            if let Some(module) = module_named(&segments) {
-                deps.insert(module);
-            }
+            // A path through the crate root's re-exports would hide
+            // which layer it reaches.
+            let module = module_named(&segments);
+            assert!(
+                module.is_some(),
+                "{}: crate::{path} names no layer",
+                file.display()
+            );
+            deps.extend(module);
         }
     }
     let rel = file.strip_prefix(src()).unwrap().with_extension("");
@@ -336,4 +342,19 @@ fn the_platform_differences_are_in_one_file() {
         }
     }
     assert_eq!(found, [one]);
+}
+
+#[test]
+fn every_source_file_opens_with_a_paragraph_saying_its_job() {
+    let mut files = Vec::new();
+    sources(&src(), &mut files);
+    let silent: Vec<_> = files
+        .iter()
+        .filter(|f| {
+            let text = fs::read_to_string(f).unwrap();
+            !text.starts_with("//! ") || text.lines().next().is_some_and(|l| l.len() < 20)
+        })
+        .collect();
+    assert!(files.len() > 40, "{files:?}");
+    assert!(silent.is_empty(), "no opening //! paragraph: {silent:?}");
 }

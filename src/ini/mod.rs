@@ -1,19 +1,11 @@
-//! Reading and byte-exact editing of a Genesys-style INI configuration file.
+//! The INI layer: a Genesys-style INI file held as its bytes, read and
+//! edited byte for byte, knowing nothing of Configuration Servers, keys or
+//! files on disk (`crate::fs::read` reads it). Public as `confpass::config`;
+//! the rules it reads by are that module's docs, in `src/lib.rs`.
 //!
-//! [`ConfigFile`] keeps the file's bytes exactly as read and nothing else:
-//! lines are classified as they are walked (section headers,
-//! `option = value` lines, comments, blanks, and lines that are none of
-//! these), so memory stays the size of the file whatever its lines are like.
-//! Values are taken verbatim (no escapes, no quotes, a `;` or `#` inside a
-//! value is part of it). Names match without regard to case, and two
-//! candidates for one name are an error, never a guess. [`Editor`] replaces
-//! values and adds option lines; every byte it was not told to change stays
-//! as it was: comments, order, spacing, spelling, line ends, a byte-order
-//! mark, a missing final newline. Bytes that are not UTF-8 are kept.
-//!
-//! A file is read only up to [`MAX_CONFIG_SIZE`]: its size is checked before
-//! a byte is read, and a file that grows while it is read is cut off one
-//! byte past the limit and refused.
+//! `lines.rs` classifies a line, `editor.rs` is [`Editor`], `encoding.rs`
+//! tells UTF-16 and UTF-32; this file is [`ConfigFile`], its lookups with
+//! duplicate detection, and its line views.
 
 mod editor;
 mod encoding;

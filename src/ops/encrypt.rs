@@ -4,9 +4,11 @@
 //! (load both and check they are one pair; the public key alone; derive the
 //! public key from the private one; or generate a pair), encrypts, edits only
 //! the password, `encryption` and `decryption-key` values, checks the result
-//! ([`crate::ops::check`]), and replaces the file atomically. Everything that can
-//! fail is tried before anything is written, and a failure after a key file
-//! was created removes it again: a failed run leaves every file as it was.
+//! ([`crate::ops::check`]), and replaces the file atomically. Everything that
+//! can fail is tried before anything is written, and a failure after a key
+//! file was created removes it again: a failed run leaves every file as it
+//! was. The states and what a rerun does: ARCHITECTURE.md, "Transactions",
+//! "`-p`" and "`-p --keep-previous` and `--forget-previous`".
 
 use std::path::Path;
 

@@ -2,6 +2,8 @@
 //! (PRODUCT.md §10), once the database has the current password. A
 //! transaction like `-p` (`opened::Opened`, one commit): the
 //! `previous-password` line goes, byte for byte what `--keep-previous` added.
+//! The states and what a rerun does: ARCHITECTURE.md, "Transactions",
+//! "`-p --keep-previous` and `--forget-previous`".
 
 use crate::error::Result;
 use crate::ops::check::PreviousEdit;
