@@ -1,7 +1,9 @@
 //! Shared helpers for the integration tests: a scratch directory holding a
 //! configuration file and (test-only) keys, the real `confpass` binary (run
 //! to its end, or step by step with [`Run`]), a snapshot of every file in the
-//! directory to prove "byte-identical".
+//! directory to prove "byte-identical", and the snapshot files under
+//! `tests/snapshots/` that pin the command line's messages
+//! ([`assert_snapshot`]).
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
@@ -392,6 +394,33 @@ pub fn genpkey(dir: &Path, bits: u32, out: &str) {
             out,
         ],
     );
+}
+
+// ------------------------------------------------------------ snapshots
+
+/// Panics unless `actual` is, byte for byte, the snapshot file
+/// `tests/snapshots/<name>` (`name` such as `bad_input/fail_no_p.stderr`):
+/// the expected text of a message, kept out of the test's code.
+/// `SNAPSHOTS=overwrite cargo test --test NAME` writes the files afresh from
+/// what the runs print (then review them with `git diff tests/snapshots`).
+///
+/// The comparison is exact but for line ends (CRLF reads as LF): no
+/// wildcards, no redactions, no path separator folding (snapbox's defaults
+/// would turn a `\` in a message into `/`); callers spell paths as the tests
+/// do ([`stderr`], [`shown`]).
+#[track_caller]
+pub fn assert_snapshot(actual: &str, name: &str) {
+    let file = name.split('/').fold(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots"),
+        |path, part| path.join(part),
+    );
+    snapbox::Assert::new()
+        .action_env(snapbox::assert::DEFAULT_ACTION_ENV)
+        .normalize_paths(false)
+        .eq(
+            actual.to_owned(),
+            snapbox::Data::read_from(&file, None).raw(),
+        );
 }
 
 // ------------------------------------------------------------------ runs
