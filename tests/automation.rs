@@ -2,7 +2,9 @@
 //! `--check`, `--rotate-keys`, `-p --password-stdin --json`, `--reveal`,
 //! `--dry-run`, and the `CONFPASS_DECRYPTION_KEY` override. Each mode's
 //! success and failure states, their exit codes and JSON fields; the
-//! password appears in no output but `--reveal`'s stdout.
+//! password appears in no output but `--reveal`'s stdout. The error texts
+//! pinned whole are snapshot files under `tests/snapshots/automation/`
+//! (`SNAPSHOTS=overwrite cargo test --test automation` rewrites them).
 
 mod common;
 
@@ -17,9 +19,6 @@ use serde_json::Value;
 
 /// A second password, distinctive, so any leak of it is caught too.
 const NEW_PASSWORD: &str = "Nw7-rotated;#pw";
-
-/// The usage hint the command line prints after an argument error.
-const USAGE_HINT: &str = "hint: run `confpass --help` for the usage\n";
 
 /// `confpass ARGS` in the scratch directory; no password may appear in the output.
 fn run(s: &Scratch, args: &[&str]) -> Output {
@@ -288,10 +287,7 @@ fn check_unprotected_key_is_exit_4_with_the_chmod_fix() {
     let s = encrypted();
     set_mode(&s.path("dec.pem"), 0o644);
     let err = fail(&s, &["--check"], 4);
-    assert_eq!(
-        err,
-        "confpass: error: decryption key ./dec.pem is readable by group or others (mode 644): run `chmod 600 ./dec.pem`\n"
-    );
+    assert_snapshot(&err, "automation/check_unprotected_key.stderr");
     fail_json(&s, &["--check", "--json"], None, 4, "key");
 }
 
@@ -314,12 +310,8 @@ fn check_file_problems_are_exit_3() {
 #[test]
 fn check_refuses_dry_run_keys_and_password_stdin() {
     let s = encrypted();
-    assert_eq!(
-        fail(&s, &["--check", "--dry-run"], 2),
-        format!(
-            "confpass: error: --dry-run goes with -p, --rotate-keys, --forget-previous or --prune-keys\n{USAGE_HINT}"
-        )
-    );
+    let err = fail(&s, &["--check", "--dry-run"], 2);
+    assert_snapshot(&err, "automation/check_dry_run.stderr");
     fail(&s, &["--check", "-keys", "enc.pem", "dec.pem"], 2);
     fail(&s, &["--check", "--password-stdin"], 2);
     fail(&s, &["--check", "--reveal"], 2);
@@ -817,12 +809,7 @@ fn reveal_only_by_its_full_name_and_without_json_or_dry_run() {
     let before = s.snapshot();
     let out = run(&s, &["--reveal", "--json"]);
     assert_exit(&out, 2);
-    assert_eq!(
-        stderr(&out),
-        format!(
-            "confpass: error: --reveal prints the password alone; it has no --json form\n{USAGE_HINT}"
-        )
-    );
+    assert_snapshot(&stderr(&out), "automation/reveal_json.stderr");
     // Asked for JSON, a usage error is a JSON object too; never the password.
     let v = json(&out);
     assert_eq!(v["category"], "usage");

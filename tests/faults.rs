@@ -12,11 +12,8 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::process::Output;
 
 use common::*;
 use confpass::fault::{ROTATION_STEPS, STEPS};
@@ -25,8 +22,6 @@ use serde_json::Value;
 
 const NEW_PASSWORD: &str = "r0tated;#=\\ \"pw\"";
 const CONFIG: &str = "confserv.conf";
-/// A bound on any one run, so that a hang fails the test instead of blocking it.
-const HANG: Duration = Duration::from_secs(120);
 
 /// The `-p` pause steps, in order (CONTEXT / ARCHITECTURE "Test hooks").
 const P_STEPS: [&str; 6] = [
@@ -53,80 +48,22 @@ type Snapshot = BTreeMap<PathBuf, (Vec<u8>, u32)>;
 
 // ---------------------------------------------------------------- processes
 
-/// Starts the real binary in `s`'s directory with `args`, `stdin` (or none)
-/// and extra environment variables.
-fn spawn(s: &Scratch, args: &[&str], stdin: Option<&str>, env: &[(&str, String)]) -> Child {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_confpass"));
-    cmd.current_dir(s.dir.path())
-        .args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (name, value) in env {
-        cmd.env(name, value);
-    }
-    let mut child = cmd.spawn().expect("spawn confpass");
+/// The real binary in `s`'s directory with `args`, `stdin` (or none) and
+/// extra environment variables ([`Run`]).
+fn confpass(s: &Scratch, args: &[&str], stdin: Option<&str>, env: &[(&str, String)]) -> Run {
+    let mut run = Run::new(s, args);
     if let Some(text) = stdin {
-        let mut pipe = child.stdin.take().unwrap();
-        // A run that ends before reading its input is judged by its exit code.
-        let _ = pipe.write_all(text.as_bytes());
+        run = run.stdin(text);
     }
-    child
-}
-
-/// Waits for `child` to end; a run that takes longer than [`HANG`] is
-/// SIGKILLed (by its own pid; `taskkill /F` on Windows) and fails the test.
-fn finish(child: Child) -> Output {
-    let pid = child.id();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(HANG) {
-        Ok(out) => out.expect("wait for confpass"),
-        Err(_) => {
-            #[cfg(unix)]
-            let _ = Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .status();
-            #[cfg(not(unix))]
-            let _ = Command::new("taskkill")
-                .args(["/F", "/PID", &pid.to_string()])
-                .status();
-            panic!("confpass (pid {pid}) did not end within {HANG:?}");
-        }
+    for (name, value) in env {
+        run = run.env(name, value);
     }
+    run
 }
 
 /// One run to its end.
 fn run(s: &Scratch, args: &[&str], stdin: Option<&str>, env: &[(&str, String)]) -> Output {
-    finish(spawn(s, args, stdin, env))
-}
-
-/// A run held at a pause step: its marker file exists and it waits.
-struct Paused {
-    child: Child,
-    marker: PathBuf,
-    _markers: tempfile::TempDir,
-}
-
-impl Paused {
-    /// SIGKILLs the paused run.
-    fn kill(mut self) {
-        self.child.kill().expect("SIGKILL");
-        let status = self.child.wait().unwrap();
-        assert!(!status.success(), "a killed run reported success");
-    }
-
-    /// Removes the marker, so that the run goes on, and waits for its end.
-    fn resume(self) -> Output {
-        fs::remove_file(&self.marker).unwrap();
-        finish(self.child)
-    }
+    confpass(s, args, stdin, env).spawn().finish()
 }
 
 /// Starts a run that pauses at `step`. `Err` holds the output of a run that
@@ -138,33 +75,7 @@ fn pause_at(
     step: &str,
     env: &[(&str, String)],
 ) -> Result<Paused, Output> {
-    let markers = tempfile::tempdir().unwrap();
-    let marker = markers.path().join("reached");
-    let mut env = env.to_vec();
-    env.push((
-        "CONFPASS_TEST_PAUSE_AT",
-        format!("{step}:{}", marker.display()),
-    ));
-    let mut child = spawn(s, args, stdin, &env);
-    // A bounded wait for the pause point; no assertion on how long it took.
-    let deadline = Instant::now() + HANG;
-    loop {
-        if marker.exists() {
-            return Ok(Paused {
-                child,
-                marker,
-                _markers: markers,
-            });
-        }
-        if child.try_wait().unwrap().is_some() {
-            return Err(finish(child));
-        }
-        assert!(
-            Instant::now() < deadline,
-            "confpass neither reached {step} nor ended"
-        );
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    confpass(s, args, stdin, env).try_paused_at(step)
 }
 
 /// Runs until `step` and SIGKILLs the run there. Returns false if a run
@@ -661,19 +572,20 @@ fn eight_concurrent_runs_on_one_file_leave_exactly_one_password() {
     let s = Scratch::sample();
     let original = s.read_str(CONFIG);
     let passwords: Vec<String> = (0..8).map(|i| format!("concurrent-{i}-;#pw")).collect();
-    let children: Vec<Child> = passwords
+    let runs: Vec<Running> = passwords
         .iter()
         .map(|pw| {
-            spawn(
+            confpass(
                 &s,
                 &["-p", "--password-stdin", "--bits", "2048"],
                 Some(&format!("{pw}\n")),
                 &[],
             )
+            .spawn()
         })
         .collect();
-    for child in children {
-        let out = finish(child);
+    for run in runs {
+        let out = run.finish();
         assert_exit(&out, 0);
         let all: Vec<&str> = passwords.iter().map(String::as_str).collect();
         assert_quiet(&out, &all);
@@ -1088,7 +1000,7 @@ fn fail_commit_of_a_fresh_install_resumed_in_its_cleanup_changes_nothing() {
     let args = ["-p", "--bits", "2048", "--json"];
     let s = Scratch::sample();
     let before = s.snapshot();
-    let out = paused_in_cleanup(&s, &args).resume();
+    let out = paused_in_cleanup(&s, &args).resume().finish();
     assert_quiet(&out, &[SAMPLE_PASSWORD]);
     assert_nothing_changed(&s, &out, &before, "a failed fresh install, resumed");
 }

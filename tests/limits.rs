@@ -2,7 +2,9 @@
 //! [`MAX_CONFIG_SIZE`], is checked before a byte is read; a file at the limit
 //! is read, written and checked; and under a 256 MB address-space limit no
 //! run on a file of that size ends with a signal (an allocation that fails
-//! aborts a Rust program with SIGABRT, exit 134, and no message).
+//! aborts a Rust program with SIGABRT, exit 134, and no message). The error
+//! texts are snapshot files under `tests/snapshots/limits/`
+//! (`SNAPSHOTS=overwrite cargo test --test limits` rewrites them).
 //!
 //! Large files are made sparse with `File::set_len` where their content does
 //! not matter: the padding is then one line of NUL bytes in a section
@@ -21,13 +23,6 @@ use confpass::{Category, Error, ExposeSecret};
 
 /// 256 MB of address space, in KiB, for `ulimit -v`.
 const ADDRESS_SPACE_KIB: u64 = 262_144;
-
-/// The error line for a file of `size` bytes over the limit.
-fn too_large_line(size: u64) -> String {
-    format!(
-        "confpass: error: configuration file confserv.conf is {size} bytes, over the limit of {MAX_CONFIG_SIZE} bytes (16 MiB) that confpass reads and writes; a Configuration Server file is a few kilobytes: check that -c names the right file\n"
-    )
-}
 
 /// A scratch directory with the sample file (plain password) and the test
 /// key pair, the file grown to `size` bytes by a sparse `[padding]` section.
@@ -102,7 +97,7 @@ fn fail_a_file_one_byte_over_the_limit_is_refused_with_exit_3_by_every_reader() 
     for args in READERS {
         let out = run(&s, args, false);
         assert_exit(&out, 3);
-        assert_eq!(stderr(&out), too_large_line(size), "{args:?}");
+        assert_snapshot(&stderr(&out), "limits/one_byte_over.stderr");
         assert!(out.stdout.is_empty(), "{args:?}: {}", stdout(&out));
         assert!(s.snapshot() == before, "{args:?} changed a file");
     }
@@ -132,7 +127,7 @@ fn fail_a_file_over_the_limit_is_refused_before_it_is_read() {
     for args in READERS {
         let out = run(&s, args, true);
         assert_exit(&out, 3);
-        assert_eq!(stderr(&out), too_large_line(size), "{args:?}");
+        assert_snapshot(&stderr(&out), "limits/64_gib.stderr");
         assert_eq!(listing(s.dir.path()), before, "{args:?} changed a file");
     }
 }
@@ -179,15 +174,7 @@ fn fail_an_edit_that_would_take_the_file_over_the_limit_is_refused() {
     // nothing is written.
     let out = run(&s, &["-p", "--bits", "2048"], false);
     assert_exit(&out, 3);
-    let err = stderr(&out);
-    assert!(
-        err.starts_with(
-            "confpass: error: configuration file confserv.conf would grow by the edit to "
-        ) && err.ends_with(&format!(
-            " bytes, over the limit of {MAX_CONFIG_SIZE} bytes (16 MiB) that confpass reads and writes; a Configuration Server file is a few kilobytes: check that -c names the right file\n"
-        )),
-        "{err}"
-    );
+    assert_snapshot(&stderr(&out), "limits/edit_over_the_limit.stderr");
     assert!(s.snapshot() == before, "a failed run changed files");
 }
 

@@ -3,9 +3,12 @@
 //! `encryption` value, section names with control characters, a NUL byte in
 //! a password, and `--check`'s reason for a corrupt value.
 //!
-//! Each test pins the full stderr (or report) line and the exit code, and
-//! checks that every file in the scratch directory is byte-identical
-//! afterwards and that the password appears nowhere in the output.
+//! Each test pins the full stderr (in a snapshot file under
+//! `tests/snapshots/messages/`) or report line and the exit code, and checks
+//! that every file in the scratch directory is byte-identical afterwards and
+//! that the password appears nowhere in the output. After a deliberate change
+//! of a message, `SNAPSHOTS=overwrite cargo test --test messages` rewrites the
+//! snapshot files; review them with `git diff`.
 
 mod common;
 
@@ -60,16 +63,12 @@ fn utf16(little_endian: bool, bom: bool) -> Vec<u8> {
 
 #[test]
 fn fail_a_file_saved_as_utf16_is_named_so_by_every_reader() {
-    const LINE: &str = "confpass: error: configuration file confserv.conf is saved as UTF-16; save it as UTF-8 (Notepad: Save As, Encoding UTF-8)\n";
     for (little_endian, bom) in [(true, true), (false, true), (true, false), (false, false)] {
         let s = Scratch::with_config(&utf16(little_endian, bom));
         s.install_keys("test");
         for args in [&["-p"][..], &["--check"], &["--reveal"]] {
-            assert_eq!(
-                fail(&s, args, 3),
-                LINE,
-                "{args:?}, little-endian {little_endian}, BOM {bom}"
-            );
+            let err = fail(&s, args, 3);
+            assert_snapshot(&err, "messages/utf16.stderr");
         }
         let e = confpass::database_password(s.path("confserv.conf"), "confserv").unwrap_err();
         assert!(
@@ -96,13 +95,12 @@ fn fail_a_file_saved_as_utf16_is_named_so_by_every_reader() {
 #[test]
 fn fail_a_comment_after_the_encryption_value_is_explained_with_the_value_read() {
     let sample = std::fs::read_to_string(testdata("sample/confserv.conf")).unwrap();
-    for (value, shown) in [
-        ("false ; set by installer", "false ; set by installer"),
-        (
-            "true # encrypted by confpass",
-            "true # encrypted by confpass",
-        ),
-        ("false\t;\x1b[31m", "false\\t;\\u{1b}[31m"),
+    // One line a value, in this order, shown escaped where it needs to be.
+    let mut lines = String::new();
+    for value in [
+        "false ; set by installer",
+        "true # encrypted by confpass",
+        "false\t;\x1b[31m",
     ] {
         let s = Scratch::with_config(
             sample
@@ -110,49 +108,33 @@ fn fail_a_comment_after_the_encryption_value_is_explained_with_the_value_read() 
                 .as_bytes(),
         );
         s.install_keys("test");
-        let line = format!(
-            "confpass: error: configuration file confserv.conf, section [confserv], option `encryption`: is `{shown}`, but must be `true` or `false`; a `;` or `#` after the value is part of the value, so put the comment on its own line\n"
-        );
-        assert_eq!(fail(&s, &["-p"], 3), line, "{value:?}");
+        let line = fail(&s, &["-p"], 3);
         assert_eq!(fail(&s, &["--check"], 3), line, "{value:?}");
+        lines.push_str(&line);
     }
+    assert_snapshot(&lines, "messages/encryption_value_with_comment.stderr");
     // Without a comment: the value read, and nothing about comments.
     let s = Scratch::with_config(
         sample
             .replace("encryption = false", "encryption = yes")
             .as_bytes(),
     );
-    assert_eq!(
-        fail(&s, &["-p"], 3),
-        "confpass: error: configuration file confserv.conf, section [confserv], option `encryption`: is `yes`, but must be `true` or `false`\n"
-    );
+    let err = fail(&s, &["-p"], 3);
+    assert_snapshot(&err, "messages/encryption_value_yes.stderr");
 }
 
 #[test]
 fn fail_section_names_with_control_characters_are_shown_escaped() {
     let s = Scratch::sample();
     s.install_keys("test");
-    let server = |shown: &str| {
-        format!(
-            "confpass: error: configuration file confserv.conf has no section [{shown}]: the name holds a control character (shown escaped), which no section name holds: check the name given with -s\n"
-        )
-    };
-    assert_eq!(
+    // One line a run, in this order.
+    let lines = [
         fail(&s, &["-p", "-s", "con\nfserv"], 3),
-        server(r#""con\nfserv""#)
-    );
-    assert_eq!(
         fail(&s, &["--check", "-s", "con\rfserv"], 3),
-        server(r#""con\rfserv""#)
-    );
-    assert_eq!(
         fail(&s, &["--reveal", "-s", "confserv\x1b[2J"], 3),
-        server(r#""confserv\u{1b}[2J""#)
-    );
-    assert_eq!(
         fail(&s, &["-p", "db\nserver"], 3),
-        "confpass: error: configuration file confserv.conf has no section [\"db\\nserver\"]: the name holds a control character (shown escaped), which no section name holds: check the database section named after -p\n"
-    );
+    ];
+    assert_snapshot(&lines.concat(), "messages/control_characters.stderr");
     // From the library, a NUL byte (which a command line cannot carry).
     let e = confpass::database_password(s.path("confserv.conf"), "conf\0serv").unwrap_err();
     assert!(matches!(e, Error::SectionMissing { .. }), "{e:?}");
@@ -171,10 +153,8 @@ fn fail_section_names_with_control_characters_are_shown_escaped() {
         text.replace("server = dbserver", "server = db\u{7}server")
             .as_bytes(),
     );
-    assert_eq!(
-        fail(&s, &["--check"], 3),
-        "confpass: error: configuration file confserv.conf, section [confserv], option `server`: names the section \"db\\u{7}server\", which holds a control character (shown escaped) and never matches a section: set it to the database section's name\n"
-    );
+    let err = fail(&s, &["--check"], 3);
+    assert_snapshot(&err, "messages/control_character_in_server_option.stderr");
 }
 
 #[test]
@@ -187,20 +167,16 @@ fn fail_a_nul_byte_in_a_password_is_called_a_nul_byte() {
         Some(b"Zq9\0-new-pass\n"),
         2,
     );
-    assert_eq!(
-        stderr(&out),
-        "confpass: error: the password read from standard input contains a NUL byte: a configuration value cannot hold one; give the password without it\n"
-    );
+    assert!(out.stdout.is_empty(), "{}", stdout(&out));
+    assert_snapshot(&stderr(&out), "messages/nul_byte_on_stdin.stderr");
     // In the file: a problem of the file, exit 3.
     let text = s.read_str("confserv.conf");
     s.write(
         "confserv.conf",
         text.replace(SAMPLE_PASSWORD, "S3cret\0pass").as_bytes(),
     );
-    assert_eq!(
-        fail(&s, &["-p"], 3),
-        "confpass: error: configuration file confserv.conf, section [dbserver], option `password`: holds a NUL byte, which is no part of a password: set the plain password again, without it, then run `confpass -p`\n"
-    );
+    let err = fail(&s, &["-p"], 3);
+    assert_snapshot(&err, "messages/nul_byte_in_file.stderr");
 }
 
 /// Sets the stored value of the encrypted sample in `s`.

@@ -9,29 +9,24 @@
 //! commands and of a key rotation. No password ever appears in any run's
 //! output.
 //!
+//! The refusal of a second rotation is pinned in
+//! `tests/snapshots/previous/` (`SNAPSHOTS=overwrite cargo test --test
+//! previous` rewrites it).
+//!
 //! The runs that use stock `openssl` are skipped on Windows (wine cannot run
 //! it with its exit status); every other test runs there too.
 
 mod common;
 
-use std::ffi::OsStr;
 use std::fs;
-use std::io::Write as _;
-#[cfg(unix)]
-use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::Output;
 
 use common::*;
 use confpass::fault::{ROTATION_STEPS, STEPS};
 use confpass::{EncryptedValue, EncryptionKey, ExposeSecret, SecretString, Which};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_confpass");
-/// How long a run or a pause point may take before the test calls it a hang
-/// (a bound that fails the test, never a timing assertion).
-const BOUND: Duration = Duration::from_secs(60);
 /// The password the sample holds, the one a rotation replaces.
 const OLD: &str = SAMPLE_PASSWORD;
 /// The password a rotation stages (`--keep-previous`).
@@ -49,203 +44,15 @@ const FORGET: [&str; 2] = ["--forget-previous", "--json"];
 
 // ------------------------------------------------------------------ runs
 
-/// One run of the real binary in a scratch directory, set up step by step.
-struct Run {
-    cmd: Command,
-    input: Option<String>,
-}
-
-impl Run {
-    /// `confpass ARGS` in `s`'s directory, with none of confpass's
-    /// environment variables and no standard input.
-    fn new(s: &Scratch, args: &[&str]) -> Run {
-        let mut cmd = Command::new(BIN);
-        cmd.current_dir(s.dir.path())
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for var in [
-            "CONFPASS_TEST_PAUSE_AT",
-            "CONFPASS_TEST_FAIL_AT",
-            "CONFPASS_TEST_TRACE",
-            "CONFPASS_TEST_LOCK_WAIT",
-            "CONFPASS_DECRYPTION_KEY",
-        ] {
-            cmd.env_remove(var);
-        }
-        Run { cmd, input: None }
-    }
-
-    fn env(mut self, var: &str, value: impl AsRef<OsStr>) -> Run {
-        self.cmd.env(var, value);
-        self
-    }
-
-    /// The password as one line on standard input (`--password-stdin`).
-    fn password(mut self, password: &str) -> Run {
-        self.input = Some(format!("{password}\n"));
-        self.cmd.stdin(Stdio::piped());
-        self
-    }
-
-    fn spawn(mut self) -> Running {
-        let mut child = self.cmd.spawn().expect("start confpass");
-        if let Some(text) = self.input.take() {
-            let mut pipe = child.stdin.take().unwrap();
-            // A run that ends before reading its input is judged by its exit code.
-            let _ = pipe.write_all(text.as_bytes());
-        }
-        Running(Some(child))
-    }
-
-    /// Runs to the end (bounded) and asserts the exit code.
-    fn exit(self, code: i32) -> Output {
-        self.spawn().exit(code)
-    }
-
-    /// Starts the run paused at `step` (CONFPASS_TEST_PAUSE_AT); `Err` holds
-    /// the output of a run that ended without reaching it.
-    fn paused_at(self, step: &str) -> Result<Paused, Output> {
-        let dir = tempfile::tempdir().unwrap();
-        let marker = dir.path().join("paused");
-        let mut run = self
-            .env(
-                "CONFPASS_TEST_PAUSE_AT",
-                format!("{step}:{}", marker.display()),
-            )
-            .spawn();
-        let deadline = Instant::now() + BOUND;
-        while !marker.exists() {
-            if !run.is_running() {
-                return Err(run.finish());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no pause at {step} within {BOUND:?}"
-            );
-            std::thread::sleep(Duration::from_millis(2));
-        }
-        Ok(Paused {
-            run,
-            marker,
-            _dir: dir,
-        })
-    }
-
-    /// Starts the run and waits (bounded) until it finds the lock another
-    /// run holds and waits for it (CONFPASS_TEST_LOCK_WAIT).
-    fn waiting_on_lock(self) -> (Running, tempfile::TempDir) {
-        let dir = tempfile::tempdir().unwrap();
-        let marker = dir.path().join("waiting");
-        let mut run = self.env("CONFPASS_TEST_LOCK_WAIT", &marker).spawn();
-        let deadline = Instant::now() + BOUND;
-        while !marker.exists() {
-            if !run.is_running() {
-                let out = run.finish();
-                panic!(
-                    "the run ended ({}) instead of waiting on the lock:\n{}",
-                    out.status,
-                    all_output(&out)
-                );
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no wait on the lock within {BOUND:?}"
-            );
-            std::thread::sleep(Duration::from_millis(2));
-        }
-        assert!(
-            run.is_running(),
-            "the run went ahead while the lock was held"
-        );
-        (run, dir)
-    }
-}
-
-/// A run stopped at a pause point, holding its locks.
-struct Paused {
-    run: Running,
-    marker: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Paused {
-    /// Lets the run go on from its pause point.
-    fn resume(self) -> Running {
-        fs::remove_file(&self.marker).expect("the pause marker exists");
-        self.run
-    }
-
-    /// SIGKILLs the paused run (TerminateProcess on Windows). The marker
-    /// directory lives until then: its removal would resume the run.
-    fn kill(self) -> Output {
-        let Paused { mut run, _dir, .. } = self;
-        run.child().kill().unwrap();
-        let out = run.finish();
-        #[cfg(unix)]
-        assert_eq!(out.status.signal(), Some(9), "the run died of SIGKILL");
-        #[cfg(not(unix))]
-        assert!(!out.status.success(), "the killed run reported success");
-        out
-    }
-}
-
-/// A started run; killed if the test ends (or fails) before it does.
-struct Running(Option<Child>);
-
-impl Running {
-    fn child(&mut self) -> &mut Child {
-        self.0.as_mut().expect("the run is still owned")
-    }
-
-    fn is_running(&mut self) -> bool {
-        self.child().try_wait().unwrap().is_none()
-    }
-
-    /// The run's end, within [`BOUND`] (else it is killed and the test
-    /// fails); no password in its output, no panic.
-    fn finish(mut self) -> Output {
-        let deadline = Instant::now() + BOUND;
-        while self.is_running() {
-            if Instant::now() > deadline {
-                let mut child = self.0.take().unwrap();
-                child.kill().unwrap();
-                let out = child.wait_with_output().unwrap();
-                panic!(
-                    "the run did not end within {BOUND:?} and was killed; output:\n{}",
-                    all_output(&out)
-                );
-            }
-            std::thread::sleep(Duration::from_millis(2));
-        }
-        let out = self.0.take().unwrap().wait_with_output().unwrap();
-        for password in PASSWORDS {
-            assert_no_password(&out, password);
-        }
-        assert!(!stderr(&out).contains("panicked"), "{}", all_output(&out));
-        out
-    }
-
-    fn exit(self, code: i32) -> Output {
-        let out = self.finish();
-        assert_exit(&out, code);
-        out
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(child) = self.0.as_mut() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
+/// `confpass ARGS` in `s`'s directory ([`Run::new`]); none of
+/// [`PASSWORDS`] may appear in its output.
+fn confpass(s: &Scratch, args: &[&str]) -> Run {
+    Run::new(s, args).never_showing(&PASSWORDS)
 }
 
 /// `confpass ARGS` to its end, with `password` on stdin if given.
 fn run(s: &Scratch, args: &[&str], password: Option<&str>) -> Output {
-    let run = Run::new(s, args);
+    let run = confpass(s, args);
     match password {
         Some(p) => run.password(p),
         None => run,
@@ -256,12 +63,12 @@ fn run(s: &Scratch, args: &[&str], password: Option<&str>) -> Output {
 
 /// `-p --password-stdin --keep-previous --json` with `password`; exit 0; its JSON.
 fn keep(s: &Scratch, password: &str) -> Value {
-    json(&Run::new(s, &KEEP).password(password).exit(0))
+    json(&confpass(s, &KEEP).password(password).exit(0))
 }
 
 /// `--forget-previous --json`; exit 0; its JSON.
 fn forget(s: &Scratch) -> Value {
-    json(&Run::new(s, &FORGET).exit(0))
+    json(&confpass(s, &FORGET).exit(0))
 }
 
 /// stdout as exactly one JSON object on one line.
@@ -300,7 +107,7 @@ fn refused(s: &Scratch, args: &[&str], password: Option<&str>, code: i32) -> Str
 fn encrypted() -> Scratch {
     let s = Scratch::sample();
     s.install_keys("test");
-    Run::new(&s, &["-p"]).exit(0);
+    confpass(&s, &["-p"]).exit(0);
     s
 }
 
@@ -504,7 +311,7 @@ fn keep_previous_adds_the_old_value_verbatim_after_password_and_forget_gives_the
         let ctx = v.name;
         let s = Scratch::with_config(&v.plain);
         s.install_keys("test");
-        Run::new(&s, &["-p"]).exit(0);
+        confpass(&s, &["-p"]).exit(0);
         let original = conf(&s);
         let old = value(&s, "password").unwrap();
         assert!(
@@ -665,7 +472,7 @@ fn keep_previous_again_with_the_same_password_changes_nothing() {
             assert_eq!(v["key_id"], TEST_KID, "{start}: {v}");
             assert!(s.snapshot() == before, "{start}: the rerun changed files");
         }
-        let out = Run::new(&s, &["-p", "--password-stdin", "--keep-previous"])
+        let out = confpass(&s, &["-p", "--password-stdin", "--keep-previous"])
             .password(NEW)
             .exit(0);
         assert_eq!(
@@ -683,7 +490,7 @@ fn keep_previous_again_with_the_same_password_changes_nothing() {
 #[test]
 fn forget_previous_twice_the_second_changes_nothing() {
     let s = staged();
-    let out = Run::new(&s, &["--forget-previous"]).exit(0);
+    let out = confpass(&s, &["--forget-previous"]).exit(0);
     assert_eq!(
         stdout(&out),
         format!(
@@ -691,7 +498,7 @@ fn forget_previous_twice_the_second_changes_nothing() {
         )
     );
     let before = s.snapshot();
-    let out = Run::new(&s, &["--forget-previous"]).exit(0);
+    let out = confpass(&s, &["--forget-previous"]).exit(0);
     assert_eq!(
         stdout(&out),
         "confserv.conf: there is no previous-password in [dbserver]; nothing changed\n"
@@ -715,7 +522,7 @@ fn forget_previous_twice_the_second_changes_nothing() {
 fn p_without_keep_previous_during_a_rotation_keeps_previous_password_verbatim() {
     let s = staged();
     let previous = value(&s, "previous-password").unwrap();
-    let v = json(&Run::new(&s, &PLAIN_P).password(OTHER).exit(0));
+    let v = json(&confpass(&s, &PLAIN_P).password(OTHER).exit(0));
     assert_eq!(v["action"], "encrypted");
     assert_eq!(v["keeps_previous"], true);
     assert_eq!(value(&s, "previous-password"), Some(previous));
@@ -821,15 +628,10 @@ fn fail_a_second_rotation_while_one_is_in_progress_is_refused_with_exit_3() {
         Some(OTHER),
         3,
     );
-    assert!(
-        err.starts_with("confpass: error: configuration file confserv.conf, section [dbserver], option `previous-password`:"),
-        "{err}"
-    );
-    assert!(err.contains("--forget-previous"), "{err}");
-    assert!(err.contains("rotation is already in progress"), "{err}");
+    assert_snapshot(&err, "previous/second_rotation.stderr");
 
     let before = s.snapshot();
-    let out = Run::new(&s, &KEEP).password(OTHER).exit(3);
+    let out = confpass(&s, &KEEP).password(OTHER).exit(3);
     assert!(s.snapshot() == before, "a refused run changed files");
     let v = json(&out);
     assert_eq!(v["category"], "config", "{v}");
@@ -896,7 +698,7 @@ fn fail_forget_previous_refuses_while_the_current_value_does_not_decrypt() {
     let err = refused(&s, &["--forget-previous"], None, 5);
     assert!(err.contains("does not decrypt"), "{err}");
     // --check tells which value is the damaged one.
-    let v = json(&Run::new(&s, &["--check", "--json"]).exit(12));
+    let v = json(&confpass(&s, &["--check", "--json"]).exit(12));
     assert_eq!(v["state"], "corrupt", "{v}");
     assert_eq!(v["previous"]["state"], "decryptable", "{v}");
 }
@@ -918,7 +720,7 @@ fn fail_keep_previous_over_a_value_that_does_not_decrypt_is_refused() {
     );
     assert!(err.contains("does not decrypt"), "{err}");
     // A plain -p replaces the damaged value, keeping nothing.
-    let v = json(&Run::new(&s, &PLAIN_P).password(NEW).exit(0));
+    let v = json(&confpass(&s, &PLAIN_P).password(NEW).exit(0));
     assert_eq!(v["keeps_previous"], false, "{v}");
     assert_candidates(&s, &[(Which::Current, NEW)], "after a plain -p");
 }
@@ -941,7 +743,7 @@ fn dry_run_of_keep_previous_writes_nothing_and_shows_the_added_line() {
     let s = encrypted();
     let old = value(&s, "password").unwrap();
     let before = s.snapshot();
-    let out = Run::new(
+    let out = confpass(
         &s,
         &["-p", "--password-stdin", "--keep-previous", "--dry-run"],
     )
@@ -966,7 +768,7 @@ fn dry_run_of_keep_previous_writes_nothing_and_shows_the_added_line() {
         "{text}"
     );
 
-    let out = Run::new(
+    let out = confpass(
         &s,
         &[
             "-p",
@@ -996,7 +798,7 @@ fn dry_run_of_keep_previous_writes_nothing_and_shows_the_added_line() {
     let s = Scratch::sample();
     s.install_keys("test");
     let before = s.snapshot();
-    let out = Run::new(
+    let out = confpass(
         &s,
         &["-p", "--password-stdin", "--keep-previous", "--dry-run"],
     )
@@ -1016,7 +818,7 @@ fn dry_run_of_forget_previous_writes_nothing_and_shows_the_removed_line() {
     let s = staged();
     let previous = value(&s, "previous-password").unwrap();
     let before = s.snapshot();
-    let out = Run::new(&s, &["--forget-previous", "--dry-run"]).exit(0);
+    let out = confpass(&s, &["--forget-previous", "--dry-run"]).exit(0);
     assert!(s.snapshot() == before, "a dry run wrote something");
     let text = stdout(&out);
     assert_eq!(
@@ -1025,7 +827,7 @@ fn dry_run_of_forget_previous_writes_nothing_and_shows_the_removed_line() {
             "--- confserv.conf\n+++ confserv.conf (after)\n@@ line 21 @@\n-previous-password = {previous}\ndry run, nothing written: confserv.conf: removed previous-password from [dbserver]; the password is encrypted with key {TEST_KID}\n"
         )
     );
-    let v = json(&Run::new(&s, &["--forget-previous", "--dry-run", "--json"]).exit(0));
+    let v = json(&confpass(&s, &["--forget-previous", "--dry-run", "--json"]).exit(0));
     assert!(s.snapshot() == before, "a dry run wrote something");
     assert_eq!(v["dry_run"], true, "{v}");
     assert_eq!(v["action"], "previous-forgotten", "{v}");
@@ -1043,7 +845,7 @@ fn dry_run_of_forget_previous_writes_nothing_and_shows_the_removed_line() {
     // Nothing to forget: a dry run says so.
     forget(&s);
     let before = s.snapshot();
-    let out = Run::new(&s, &["--forget-previous", "--dry-run"]).exit(0);
+    let out = confpass(&s, &["--forget-previous", "--dry-run"]).exit(0);
     assert_eq!(
         stdout(&out),
         "dry run, nothing written: confserv.conf: there is no previous-password in [dbserver]; nothing changed\n"
@@ -1061,21 +863,21 @@ fn dry_run_of_p_masks_a_plain_previous_password() {
     let s = Scratch::with_config(text.as_bytes());
     s.install_keys("test");
     let before = s.snapshot();
-    let out = Run::new(&s, &["-p", "--dry-run"]).exit(0);
+    let out = confpass(&s, &["-p", "--dry-run"]).exit(0);
     let text = stdout(&out);
     let lines = changed_lines(&text);
     assert_eq!(lines.len(), 6, "{text}");
     assert_eq!(lines[2], "-password = ********", "{text}");
     assert_eq!(lines[4], "-previous-password = ********", "{text}");
     assert!(lines[5].starts_with("+previous-password = ENC["), "{text}");
-    let v = json(&Run::new(&s, &["-p", "--dry-run", "--json"]).exit(0));
+    let v = json(&confpass(&s, &["-p", "--dry-run", "--json"]).exit(0));
     assert!(
         changed_lines(v["diff"].as_str().unwrap()).contains(&"-previous-password = ********"),
         "{v}"
     );
     assert!(s.snapshot() == before, "a dry run wrote something");
     // The real run encrypts both.
-    Run::new(&s, &["-p"]).exit(0);
+    confpass(&s, &["-p"]).exit(0);
     assert!(!conf(&s).contains(OTHER));
     assert_eq!(kid_of(&value(&s, "previous-password").unwrap()), TEST_KID);
     assert_candidates(
@@ -1113,7 +915,7 @@ fn json_of_keep_previous_and_forget_previous_names_the_outcome() {
         "-s",
         "confserv",
     ];
-    let v = json(&Run::new(&s, &args).password(NEW).exit(0));
+    let v = json(&confpass(&s, &args).password(NEW).exit(0));
     assert_eq!(fields(&v), expected_fields, "{v}");
     assert_eq!(v["file"], shown(&s.path("confserv.conf")));
     assert_eq!(v["server_section"], "confserv");
@@ -1135,7 +937,7 @@ fn json_of_keep_previous_and_forget_previous_names_the_outcome() {
         "confserv",
         "-keys",
     ];
-    let v = json(&Run::new(&s, &args).exit(0));
+    let v = json(&confpass(&s, &args).exit(0));
     assert_eq!(fields(&v), expected_fields, "{v}");
     assert_eq!(v["file"], shown(&s.path("confserv.conf")));
     assert_eq!(v["action"], "previous-forgotten");
@@ -1151,19 +953,19 @@ fn json_of_keep_previous_and_forget_previous_names_the_outcome() {
 #[test]
 fn check_reports_the_password_and_the_previous_password() {
     let s = encrypted();
-    let out = Run::new(&s, &["--check", "--json"]).exit(0);
+    let out = confpass(&s, &["--check", "--json"]).exit(0);
     assert!(
         json(&out).get("previous").is_none(),
         "no previous before a rotation"
     );
     assert_eq!(
-        stdout(&Run::new(&s, &["--check"]).exit(0)).lines().count(),
+        stdout(&confpass(&s, &["--check"]).exit(0)).lines().count(),
         1
     );
 
     keep(&s, NEW);
     let before = s.snapshot();
-    let out = Run::new(&s, &["--check"]).exit(0);
+    let out = confpass(&s, &["--check"]).exit(0);
     assert_eq!(
         stdout(&out),
         format!(
@@ -1171,7 +973,7 @@ fn check_reports_the_password_and_the_previous_password() {
              confserv.conf: the previous-password in [dbserver] is encrypted and decrypts with key {TEST_KID} (./dec.pem)\n"
         )
     );
-    let v = json(&Run::new(&s, &["--check", "--json"]).exit(0));
+    let v = json(&confpass(&s, &["--check", "--json"]).exit(0));
     assert_eq!(v["state"], "decryptable", "{v}");
     assert_eq!(v["key_id"], TEST_KID, "{v}");
     let previous = &v["previous"];
@@ -1194,7 +996,7 @@ fn fail_a_corrupted_previous_password_makes_check_exit_12_and_the_candidates_cal
     set_option(&s, "previous-password", &flipped(&previous));
     let before = s.snapshot();
 
-    let out = Run::new(&s, &["--check"]).exit(12);
+    let out = confpass(&s, &["--check"]).exit(12);
     let text = stdout(&out);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2, "{text}");
@@ -1206,7 +1008,7 @@ fn fail_a_corrupted_previous_password_makes_check_exit_12_and_the_candidates_cal
         lines[1].starts_with("confserv.conf: the previous-password in [dbserver] is corrupt: "),
         "{text}"
     );
-    let v = json(&Run::new(&s, &["--check", "--json"]).exit(12));
+    let v = json(&confpass(&s, &["--check", "--json"]).exit(12));
     assert_eq!(v["state"], "decryptable", "{v}");
     assert_eq!(v["previous"]["state"], "corrupt", "{v}");
     assert!(
@@ -1241,7 +1043,7 @@ fn fail_a_previous_password_for_another_key_makes_check_exit_11() {
     let value = EncryptedValue::encrypt(&other, &SecretString::from(OLD.to_owned())).unwrap();
     set_option(&s, "previous-password", &value.to_string());
 
-    let v = json(&Run::new(&s, &["--check", "--json"]).exit(11));
+    let v = json(&confpass(&s, &["--check", "--json"]).exit(11));
     assert_eq!(v["state"], "decryptable", "{v}");
     assert_eq!(v["previous"]["state"], "other-key", "{v}");
     assert_eq!(v["previous"]["value_key_id"], OTHER_KID, "{v}");
@@ -1259,7 +1061,7 @@ fn candidates_are_current_then_previous_during_a_rotation_and_current_alone_othe
     let s = Scratch::sample();
     s.install_keys("test");
     assert_candidates(&s, &[(Which::Current, OLD)], "a plain file");
-    Run::new(&s, &["-p"]).exit(0);
+    confpass(&s, &["-p"]).exit(0);
     assert_candidates(&s, &[(Which::Current, OLD)], "encrypted");
     keep(&s, NEW);
     assert_candidates(
@@ -1284,7 +1086,7 @@ fn candidates_are_current_then_previous_during_a_rotation_and_current_alone_othe
         "a plain previous-password",
     );
     assert_current(&s, OLD, "a plain previous-password");
-    let out = Run::new(&s, &["--check"]).exit(10);
+    let out = confpass(&s, &["--check"]).exit(10);
     assert_eq!(
         stdout(&out),
         "confserv.conf: the password in [dbserver] is plain text; encrypt it with `confpass -p`\n\
@@ -1302,7 +1104,7 @@ fn candidates_are_current_then_previous_during_a_rotation_and_current_alone_othe
 fn rotate_keys_re_encrypts_previous_password_under_the_new_key() {
     let s = staged();
     let previous = value(&s, "previous-password").unwrap();
-    let v = json(&Run::new(&s, &["--rotate-keys", "--bits", "2048", "--json"]).exit(0));
+    let v = json(&confpass(&s, &["--rotate-keys", "--bits", "2048", "--json"]).exit(0));
     assert_eq!(v["action"], "rotated", "{v}");
     assert_eq!(v["keeps_previous"], true, "{v}");
     let kid = v["key_id"].as_str().unwrap().to_owned();
@@ -1322,7 +1124,7 @@ fn rotate_keys_re_encrypts_previous_password_under_the_new_key() {
         &[(Which::Current, NEW), (Which::Previous, OLD)],
         "rotated",
     );
-    let v = json(&Run::new(&s, &["--check", "--json"]).exit(0));
+    let v = json(&confpass(&s, &["--check", "--json"]).exit(0));
     assert_eq!(v["previous"]["key_id"], kid.as_str(), "{v}");
     assert!(s.exists(&format!("dec.retired-{TEST_KID}.pem")));
 }
@@ -1361,8 +1163,8 @@ fn keep_previous_and_a_plain_p_at_once_end_as_one_of_the_serial_orders() {
     for round in 0..5 {
         let ctx = format!("round {round}");
         let s = encrypted();
-        let a = Run::new(&s, &KEEP).password(NEW).spawn();
-        let b = Run::new(&s, &PLAIN_P).password(OTHER).spawn();
+        let a = confpass(&s, &KEEP).password(NEW).spawn();
+        let b = confpass(&s, &PLAIN_P).password(OTHER).spawn();
         let (a, b) = (json(&a.exit(0)), json(&b.exit(0)));
         let order = serial_order(&s, &ctx);
         assert_eq!(a["action"], "encrypted", "{ctx}: {a}");
@@ -1385,19 +1187,17 @@ fn keep_previous_and_a_plain_p_serialise_on_the_lock_in_either_order() {
         let s = encrypted();
         let (first, second) = if keep_first {
             (
-                Run::new(&s, &KEEP).password(NEW),
-                Run::new(&s, &PLAIN_P).password(OTHER),
+                confpass(&s, &KEEP).password(NEW),
+                confpass(&s, &PLAIN_P).password(OTHER),
             )
         } else {
             (
-                Run::new(&s, &PLAIN_P).password(OTHER),
-                Run::new(&s, &KEEP).password(NEW),
+                confpass(&s, &PLAIN_P).password(OTHER),
+                confpass(&s, &KEEP).password(NEW),
             )
         };
-        let first = first
-            .paused_at("locked")
-            .unwrap_or_else(|out| panic!("the first run did not pause: {}", all_output(&out)));
-        let (second, _marker) = second.waiting_on_lock();
+        let first = first.paused_at("locked");
+        let second = second.waiting_on_lock();
         let first = first.resume().exit(0);
         let second = second.exit(0);
         let (keep_out, plain_out) = if keep_first {
@@ -1438,11 +1238,11 @@ fn kill_at_every_step(
         let s = setup();
         let original = conf(&s);
         let keys = (s.read("dec.pem"), s.read("enc.pem"));
-        let mut run = Run::new(&s, args);
+        let mut run = confpass(&s, args);
         if let Some(p) = password {
             run = run.password(p);
         }
-        match run.paused_at(step) {
+        match run.try_paused_at(step) {
             Ok(paused) => {
                 paused.kill();
             }
@@ -1460,7 +1260,7 @@ fn kill_at_every_step(
             "{ctx}: the key files are untouched"
         );
 
-        let mut rerun = Run::new(&s, args);
+        let mut rerun = confpass(&s, args);
         if let Some(p) = password {
             rerun = rerun.password(p);
         }
@@ -1471,7 +1271,7 @@ fn kill_at_every_step(
         converged(&s, &ctx);
         // And once more: nothing left to do.
         let before = s.snapshot();
-        let mut again = Run::new(&s, args);
+        let mut again = confpass(&s, args);
         if let Some(p) = password {
             again = again.password(p);
         }
@@ -1537,7 +1337,7 @@ fn kill_at_every_step_of_a_key_rotation_keeps_both_candidates() {
     for step in ROTATION_STEPS {
         let ctx = format!("--rotate-keys killed at {step}");
         let s = staged();
-        match Run::new(&s, &args).paused_at(step) {
+        match confpass(&s, &args).try_paused_at(step) {
             Ok(paused) => {
                 paused.kill();
             }
@@ -1545,7 +1345,7 @@ fn kill_at_every_step_of_a_key_rotation_keeps_both_candidates() {
         }
         reached.push(step);
         assert_candidates(&s, &[(Which::Current, NEW), (Which::Previous, OLD)], &ctx);
-        let v = json(&Run::new(&s, &args).exit(0));
+        let v = json(&confpass(&s, &args).exit(0));
         assert_eq!(v["keeps_previous"], true, "{ctx}: {v}");
         let kid = v["key_id"].as_str().unwrap().to_owned();
         for option in ["password", "previous-password"] {

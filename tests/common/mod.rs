@@ -1,14 +1,22 @@
 //! Shared helpers for the integration tests: a scratch directory holding a
-//! configuration file and (test-only) keys, the real `confpass` binary, and
-//! a snapshot of every file in the directory to prove "byte-identical".
+//! configuration file and (test-only) keys, the real `confpass` binary (run
+//! to its end, or step by step with [`Run`]), a snapshot of every file in the
+//! directory to prove "byte-identical", and the snapshot files under
+//! `tests/snapshots/` that pin the command line's messages
+//! ([`assert_snapshot`]).
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::fs;
+use std::io::Write as _;
 #[cfg(unix)]
 use std::os::unix::fs::PermissionsExt;
+#[cfg(unix)]
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Child, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 
@@ -386,4 +394,357 @@ pub fn genpkey(dir: &Path, bits: u32, out: &str) {
             out,
         ],
     );
+}
+
+// ------------------------------------------------------------ snapshots
+
+/// Panics unless `actual` is, byte for byte, the snapshot file
+/// `tests/snapshots/<name>` (`name` such as `bad_input/fail_no_p.stderr`):
+/// the expected text of a message, kept out of the test's code.
+/// `SNAPSHOTS=overwrite cargo test --test NAME` writes the files afresh from
+/// what the runs print (then review them with `git diff tests/snapshots`).
+///
+/// The comparison is exact but for line ends (CRLF reads as LF): no
+/// wildcards, no redactions, no path separator folding (snapbox's defaults
+/// would turn a `\` in a message into `/`); callers spell paths as the tests
+/// do ([`stderr`], [`shown`]).
+#[track_caller]
+pub fn assert_snapshot(actual: &str, name: &str) {
+    let file = name.split('/').fold(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots"),
+        |path, part| path.join(part),
+    );
+    snapbox::Assert::new()
+        .action_env(snapbox::assert::DEFAULT_ACTION_ENV)
+        .normalize_paths(false)
+        .eq(
+            actual.to_owned(),
+            snapbox::Data::read_from(&file, None).raw(),
+        );
+}
+
+// ------------------------------------------------------------------ runs
+
+/// How long a run or a pause point may take before a test calls it a hang
+/// (a bound that fails the test, never a timing assertion).
+pub const BOUND: Duration = Duration::from_secs(120);
+
+/// The real binary.
+pub const BIN: &str = env!("CARGO_BIN_EXE_confpass");
+
+/// A fresh directory for pause and lock-wait markers, writable by every
+/// user (runs as other users write their markers there).
+pub fn markers() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    #[cfg(unix)] // Unix-only: file modes.
+    set_mode(dir.path(), 0o777);
+    dir
+}
+
+/// One run of a program (the real binary unless said otherwise), set up
+/// step by step, then started: [`Run::exit`] runs it to its end, or
+/// [`Run::spawn`], [`Run::paused_at`] and [`Run::waiting_on_lock`] leave it
+/// running for the test to act on.
+pub struct Run {
+    pub cmd: std::process::Command,
+    input: Option<Vec<u8>>,
+    secrets: Vec<String>,
+}
+
+impl Run {
+    /// `confpass ARGS` in the scratch directory.
+    pub fn new(s: &Scratch, args: &[&str]) -> Run {
+        Run::program(s.dir.path(), BIN, args)
+    }
+
+    /// `confpass ARGS` in the scratch directory as `uid:gid`, without
+    /// supplementary groups (setpriv from util-linux).
+    #[cfg(unix)]
+    pub fn as_user(s: &Scratch, (uid, gid): (u32, u32), args: &[&str]) -> Run {
+        Run::setpriv(s.dir.path(), (uid, gid), BIN, args)
+    }
+
+    /// `program ARGS` in `dir` as `uid:gid`, without supplementary groups.
+    #[cfg(unix)]
+    pub fn setpriv(dir: &Path, (uid, gid): (u32, u32), program: &str, args: &[&str]) -> Run {
+        let mut run = Run::program(dir, "setpriv", &["--clear-groups"]);
+        run.cmd
+            .arg(format!("--reuid={uid}"))
+            .arg(format!("--regid={gid}"))
+            .arg(program)
+            .args(args);
+        run
+    }
+
+    /// Any program, in `dir`, with none of confpass's environment variables
+    /// and no standard input.
+    pub fn program(dir: &Path, program: &str, args: &[&str]) -> Run {
+        let mut cmd = std::process::Command::new(program);
+        cmd.current_dir(dir)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for var in [
+            "CONFPASS_TEST_PAUSE_AT",
+            "CONFPASS_TEST_FAIL_AT",
+            "CONFPASS_TEST_TRACE",
+            "CONFPASS_TEST_LOCK_WAIT",
+            "CONFPASS_DECRYPTION_KEY",
+        ] {
+            cmd.env_remove(var);
+        }
+        Run {
+            cmd,
+            input: None,
+            secrets: Vec::new(),
+        }
+    }
+
+    pub fn env(mut self, var: &str, value: impl AsRef<OsStr>) -> Run {
+        self.cmd.env(var, value);
+        self
+    }
+
+    /// Pauses the run at `step` (CONFPASS_TEST_PAUSE_AT): it writes `marker`
+    /// and waits while the marker exists.
+    pub fn pause_at(self, step: &str, marker: &Path) -> Run {
+        self.env(
+            "CONFPASS_TEST_PAUSE_AT",
+            format!("{step}:{}", marker.display()),
+        )
+    }
+
+    /// Fails an I/O point: `<op>:<role>:<ENOSPC|EIO>[:<n>]`.
+    pub fn fail_at(self, spec: &str) -> Run {
+        self.env("CONFPASS_TEST_FAIL_AT", spec)
+    }
+
+    /// The run writes `marker` when it first finds a lock held by another run.
+    pub fn lock_wait(self, marker: &Path) -> Run {
+        self.env("CONFPASS_TEST_LOCK_WAIT", marker)
+    }
+
+    /// `text` on standard input, as it is.
+    pub fn stdin(mut self, text: &str) -> Run {
+        self.input = Some(text.as_bytes().to_vec());
+        self.cmd.stdin(Stdio::piped());
+        self
+    }
+
+    /// The password as one line on standard input (`--password-stdin`).
+    pub fn password(self, password: &str) -> Run {
+        self.stdin(&format!("{password}\n"))
+    }
+
+    /// None of `secrets` may appear in the run's output ([`Running::finish`]).
+    pub fn never_showing(mut self, secrets: &[&str]) -> Run {
+        self.secrets
+            .extend(secrets.iter().map(|secret| (*secret).to_owned()));
+        self
+    }
+
+    pub fn spawn(mut self) -> Running {
+        let mut child = self.cmd.spawn().expect("start the run");
+        if let Some(text) = self.input.take() {
+            let mut pipe = child.stdin.take().unwrap();
+            // A run that ends before reading its input is judged by its exit code.
+            let _ = pipe.write_all(&text);
+        }
+        Running {
+            child: Some(child),
+            secrets: self.secrets,
+            _markers: None,
+        }
+    }
+
+    /// Runs to the end (bounded) and asserts the exit code.
+    pub fn exit(self, code: i32) -> Output {
+        self.spawn().exit(code)
+    }
+
+    /// Starts the run and waits (bounded) until it pauses at `step`; `Err`
+    /// holds the output of a run that ended without reaching it.
+    pub fn try_paused_at(self, step: &str) -> Result<Paused, Output> {
+        let dir = markers();
+        let marker = dir.path().join("paused");
+        let mut run = self.pause_at(step, &marker).spawn();
+        run._markers = Some(dir);
+        let deadline = Instant::now() + BOUND;
+        while !marker.exists() {
+            if !run.is_running() {
+                return Err(run.finish());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no pause at {step} within {BOUND:?}"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        Ok(Paused { run, marker })
+    }
+
+    /// As [`Run::try_paused_at`], for a run that must reach `step`.
+    pub fn paused_at(self, step: &str) -> Paused {
+        self.try_paused_at(step).unwrap_or_else(|out| {
+            panic!(
+                "the run ended ({}) before the pause at {step}:\n{}",
+                out.status,
+                all_output(&out)
+            )
+        })
+    }
+
+    /// Starts the run and waits (bounded) until it finds a lock held by
+    /// another run and waits for it (CONFPASS_TEST_LOCK_WAIT).
+    pub fn waiting_on_lock(self) -> Running {
+        let dir = markers();
+        let marker = dir.path().join("waiting");
+        let mut run = self.lock_wait(&marker).spawn();
+        run._markers = Some(dir);
+        run.reach(&marker, "the wait on a lock another run holds");
+        assert!(
+            run.is_running(),
+            "the run went ahead while the lock was held"
+        );
+        run
+    }
+}
+
+/// A run stopped at a pause point, holding its locks.
+pub struct Paused {
+    run: Running,
+    marker: PathBuf,
+}
+
+impl Paused {
+    /// Lets the run go on from its pause point.
+    pub fn resume(self) -> Running {
+        fs::remove_file(&self.marker).expect("the pause marker exists");
+        self.run
+    }
+
+    pub fn pid(&mut self) -> u32 {
+        self.run.pid()
+    }
+
+    /// Sends `signal` (by name) to the paused run; returns its end. (The
+    /// marker directory lives until then: its removal would resume the run.)
+    #[cfg(unix)]
+    pub fn signal_and_finish(mut self, signal: &str) -> Output {
+        self.run.signal(signal);
+        self.run.finish()
+    }
+
+    /// SIGKILLs the paused run (TerminateProcess on Windows).
+    pub fn kill(self) -> Output {
+        self.run.kill()
+    }
+}
+
+/// A started run; SIGKILLed if the test ends (or fails) before it does.
+pub struct Running {
+    child: Option<Child>,
+    secrets: Vec<String>,
+    /// The directory of the run's pause or lock-wait marker, kept while it runs.
+    _markers: Option<tempfile::TempDir>,
+}
+
+impl Running {
+    pub fn child(&mut self) -> &mut Child {
+        self.child.as_mut().expect("the run is still owned")
+    }
+
+    pub fn pid(&mut self) -> u32 {
+        self.child().id()
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        self.child().try_wait().unwrap().is_none()
+    }
+
+    /// Waits (bounded) until `marker` exists; fails if the run ends first.
+    pub fn reach(&mut self, marker: &Path, what: &str) {
+        self.wait_until(what, |_| marker.exists());
+    }
+
+    /// Waits (bounded) until `ready(pid)` holds; fails if the run ends first.
+    pub fn wait_until(&mut self, what: &str, ready: impl Fn(u32) -> bool) {
+        let deadline = Instant::now() + BOUND;
+        let pid = self.pid();
+        while !ready(pid) {
+            if !self.is_running() {
+                let out = self.child.take().unwrap().wait_with_output().unwrap();
+                panic!(
+                    "the run ended ({}) before {what}:\n{}",
+                    out.status,
+                    all_output(&out)
+                );
+            }
+            assert!(Instant::now() < deadline, "no {what} within {BOUND:?}");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    /// Sends a signal by name (`kill -s`).
+    #[cfg(unix)]
+    pub fn signal(&mut self, name: &str) {
+        let pid = self.pid().to_string();
+        let status = std::process::Command::new("kill")
+            .args(["-s", name, &pid])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -s {name} {pid}");
+    }
+
+    /// SIGKILL (TerminateProcess on Windows), and the run's end.
+    pub fn kill(mut self) -> Output {
+        self.child().kill().unwrap();
+        let out = self.finish();
+        #[cfg(unix)]
+        assert_eq!(out.status.signal(), Some(9), "the run died of SIGKILL");
+        #[cfg(not(unix))]
+        assert!(!out.status.success(), "the killed run reported success");
+        out
+    }
+
+    /// The run's end, within [`BOUND`] (else it is killed and the test
+    /// fails); no panic, and none of the secrets ([`Run::never_showing`])
+    /// in its output.
+    pub fn finish(mut self) -> Output {
+        let deadline = Instant::now() + BOUND;
+        while self.is_running() {
+            if Instant::now() > deadline {
+                let mut child = self.child.take().unwrap();
+                child.kill().unwrap();
+                let out = child.wait_with_output().unwrap();
+                panic!(
+                    "the run did not end within {BOUND:?} and was killed; output:\n{}",
+                    all_output(&out)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let out = self.child.take().unwrap().wait_with_output().unwrap();
+        for secret in &self.secrets {
+            assert_no_password(&out, secret);
+        }
+        assert!(!stderr(&out).contains("panicked"), "{}", all_output(&out));
+        out
+    }
+
+    pub fn exit(self, code: i32) -> Output {
+        let out = self.finish();
+        assert_exit(&out, code);
+        out
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }
