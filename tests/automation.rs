@@ -8,7 +8,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
 use common::*;
@@ -36,16 +36,6 @@ fn run_stdin(s: &Scratch, args: &[&str], stdin: &str) -> Output {
     assert_no_password(&out, NEW_PASSWORD);
     assert!(!stderr(&out).contains("panicked"), "{}", all_output(&out));
     out
-}
-
-/// stdout as exactly one JSON object on one line.
-fn json(out: &Output) -> Value {
-    let text = stdout(out);
-    assert_eq!(text.lines().count(), 1, "one line of JSON:\n{text}");
-    let v: Value =
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{text}"));
-    assert!(v.is_object(), "not a JSON object: {text}");
-    v
 }
 
 /// A run that must fail with `code` and change nothing, with nothing on stdout.
@@ -125,15 +115,6 @@ fn set_value(s: &Scratch, value: &str) {
     );
 }
 
-/// The names of every file in the scratch directory.
-fn names(s: &Scratch) -> Vec<PathBuf> {
-    s.snapshot().into_keys().collect()
-}
-
-fn paths(list: &[&str]) -> Vec<PathBuf> {
-    list.iter().map(PathBuf::from).collect()
-}
-
 /// `confpass::database_password` on the scratch file, with the default environment.
 fn startup(s: &Scratch) -> String {
     confpass::database_password(s.path("confserv.conf"), "confserv")
@@ -175,7 +156,7 @@ fn check_plain_is_exit_10_with_state_plain() {
 fn check_plain_needs_no_key_file() {
     let s = Scratch::sample();
     assert_exit(&run(&s, &["--check"]), 10);
-    assert_eq!(names(&s), paths(&["confserv.conf"]));
+    assert_eq!(names(&s), ["confserv.conf"]);
 }
 
 #[test]
@@ -341,11 +322,7 @@ fn assert_rotated_in(s: &Scratch, dir: &str, old_kid: &str, earlier: &[&str]) ->
     }
     expected.sort();
     let expected: Vec<&str> = expected.iter().map(String::as_str).collect();
-    assert_eq!(
-        names(s),
-        paths(&expected),
-        "no staged or temporary file is left"
-    );
+    assert_eq!(names(s), expected, "no staged or temporary file is left");
     let retired = DecryptionKey::load(&s.path(&retired_dec)).unwrap();
     assert_eq!(
         retired.id().to_string(),
@@ -620,7 +597,7 @@ fn rotate_keys_rerun_before_the_commit_leaves_the_unnamed_staged_pair_to_prune_k
         "the abandoned staged pair and the retired pair: {v}"
     );
     assert_eq!(v["kept"], serde_json::json!([]), "{v}");
-    assert_eq!(names(&s), paths(&["confserv.conf", "dec.pem", "enc.pem"]));
+    assert_eq!(names(&s), ["confserv.conf", "dec.pem", "enc.pem"]);
     assert_eq!(startup(&s), SAMPLE_PASSWORD);
 }
 
@@ -722,7 +699,7 @@ fn p_password_stdin_json_on_a_host_with_only_the_public_key() {
         assert_eq!(v["changed"], true);
         assert_eq!(v["action"], "encrypted");
         assert_eq!(v["created"], serde_json::json!([]));
-        assert_eq!(names(&s), paths(&["confserv.conf", "enc.pem"]));
+        assert_eq!(names(&s), ["confserv.conf", "enc.pem"]);
         assert_eq!(
             openssl_decrypt(&stored_value(&s), &testdata("keys/test-dec.pem")),
             NEW_PASSWORD
@@ -860,17 +837,6 @@ fn reveal_failures_print_nothing_on_stdout() {
 
 // ---------------------------------------------------------------- --dry-run
 
-/// The diff's lines that start with `-` or `+` (but the `---`/`+++` header).
-fn changed_lines(diff: &str) -> Vec<&str> {
-    diff.lines()
-        .filter(|l| {
-            (l.starts_with('-') || l.starts_with('+'))
-                && !l.starts_with("---")
-                && !l.starts_with("+++")
-        })
-        .collect()
-}
-
 #[test]
 fn dry_run_on_a_fresh_install_writes_nothing_and_masks_the_password() {
     let s = Scratch::sample();
@@ -878,7 +844,7 @@ fn dry_run_on_a_fresh_install_writes_nothing_and_masks_the_password() {
     let out = run(&s, &["-p", "--bits", "2048", "--dry-run"]);
     assert_exit(&out, 0);
     assert!(s.snapshot() == before, "a dry run wrote something");
-    assert_eq!(names(&s), paths(&["confserv.conf"]), "no key files");
+    assert_eq!(names(&s), ["confserv.conf"], "no key files");
     let text = stdout(&out);
     assert!(
         text.starts_with("--- confserv.conf\n+++ confserv.conf (after)\n"),
@@ -1217,6 +1183,6 @@ fn env_set_empty_is_ignored_and_env_does_not_move_p_keys() {
     assert_no_password(&out, SAMPLE_PASSWORD);
     assert_exit(&out, 0);
     assert_eq!(json(&out)["key_id"], TEST_KID);
-    assert_eq!(names(&s), paths(&["confserv.conf", "dec.pem", "enc.pem"]));
+    assert_eq!(names(&s), ["confserv.conf", "dec.pem", "enc.pem"]);
     assert_eq!(startup(&s), SAMPLE_PASSWORD);
 }

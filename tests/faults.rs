@@ -93,12 +93,6 @@ fn kill_at(s: &Scratch, args: &[&str], stdin: Option<&str>, step: &str) -> bool 
     }
 }
 
-/// A run's stdout, parsed as JSON.
-fn json(out: &Output) -> Value {
-    let text = stdout(out);
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{text}"))
-}
-
 /// The `action` of a successful `--json` run.
 fn action(out: &Output) -> String {
     json(out)["action"]
@@ -122,14 +116,6 @@ fn restore(snap: &Snapshot) -> Scratch {
         assert_eq!(*mode, 0o666, "{}: a read-only file", path.display());
     }
     s
-}
-
-/// The names of the files in `s`, sorted.
-fn names(s: &Scratch) -> Vec<String> {
-    s.snapshot()
-        .into_keys()
-        .map(|p| p.to_string_lossy().into_owned())
-        .collect()
 }
 
 /// Panics unless `s` holds exactly the files `expected`.

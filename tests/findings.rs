@@ -40,11 +40,6 @@ const CONF: &str = "confserv.conf";
 
 // One run of the real binary, or of another program: `common::Run`.
 
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not one JSON object ({e}):\n{}", stdout(out)))
-}
-
 // ------------------------------------------------------ files and owners
 
 /// One entry of a [`tree`]: kind (`d`, `f`, `p` FIFO, `l` link, `?`), bytes

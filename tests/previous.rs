@@ -71,16 +71,6 @@ fn forget(s: &Scratch) -> Value {
     json(&confpass(s, &FORGET).exit(0))
 }
 
-/// stdout as exactly one JSON object on one line.
-fn json(out: &Output) -> Value {
-    let text = stdout(out);
-    assert_eq!(text.lines().count(), 1, "one line of JSON:\n{text}");
-    let v: Value =
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{text}"));
-    assert!(v.is_object(), "not a JSON object: {text}");
-    v
-}
-
 /// The names of a JSON object's fields, sorted.
 fn fields(v: &Value) -> Vec<String> {
     let mut names: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
@@ -166,14 +156,6 @@ fn flipped(value: &str) -> String {
     let mut out = value.to_owned();
     out.replace_range(at..=at, &new.to_string());
     out
-}
-
-/// The names of every file in the directory.
-fn names(s: &Scratch) -> Vec<String> {
-    s.snapshot()
-        .into_keys()
-        .map(|p| p.to_string_lossy().into_owned())
-        .collect()
 }
 
 /// Exactly the configuration and the key pair, no temporary file.
@@ -726,17 +708,6 @@ fn fail_keep_previous_over_a_value_that_does_not_decrypt_is_refused() {
 }
 
 // --------------------------------------------------------------- 5. dry run
-
-/// The diff's lines that start with `-` or `+` (but the `---`/`+++` header).
-fn changed_lines(diff: &str) -> Vec<&str> {
-    diff.lines()
-        .filter(|l| {
-            (l.starts_with('-') || l.starts_with('+'))
-                && !l.starts_with("---")
-                && !l.starts_with("+++")
-        })
-        .collect()
-}
 
 #[test]
 fn dry_run_of_keep_previous_writes_nothing_and_shows_the_added_line() {

@@ -748,3 +748,36 @@ impl Drop for Running {
         }
     }
 }
+
+// ------------------------------------------------------------- outputs
+
+/// stdout of a `--json` run: one line holding one JSON object.
+pub fn json(out: &Output) -> serde_json::Value {
+    let text = stdout(out);
+    assert_eq!(text.lines().count(), 1, "one line of JSON:\n{text}");
+    let v: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{text}"));
+    assert!(v.is_object(), "not a JSON object: {text}");
+    v
+}
+
+/// The names of every file in the scratch directory, relative to it, with
+/// `/` between folders on every OS, sorted.
+pub fn names(s: &Scratch) -> Vec<String> {
+    s.snapshot()
+        .into_keys()
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .collect()
+}
+
+/// The lines of a dry run's diff that start with `-` or `+` (but the
+/// `---`/`+++` header).
+pub fn changed_lines(diff: &str) -> Vec<&str> {
+    diff.lines()
+        .filter(|l| {
+            (l.starts_with('-') || l.starts_with('+'))
+                && !l.starts_with("---")
+                && !l.starts_with("+++")
+        })
+        .collect()
+}
