@@ -1168,21 +1168,31 @@ fn env_overrides_the_key_for_check_and_reveal() {
 }
 
 #[test]
-fn env_set_empty_is_ignored_and_env_does_not_move_p_keys() {
+fn env_set_empty_is_ignored_and_env_is_the_key_p_uses() {
     let s = encrypted();
     let out = s.confpass().arg("--check").env(ENV, "").output().unwrap();
     assert_exit(&out, 0);
-    // -p makes and finds its keys beside the file, whatever the variable says.
-    let s = sample_with_keys();
+    // Set, it is the key a server started in this environment reads, so -p
+    // uses that key (PRODUCT.md §12): nothing is made beside the file.
+    let s = Scratch::sample();
+    std::fs::create_dir(s.path("secrets")).unwrap();
+    s.install_key("other-dec.pem", "secrets/dec.pem");
+    s.install_key("other-enc.pem", "secrets/enc.pem");
     let out = s
         .confpass()
         .args(["-p", "--json"])
-        .env(ENV, s.path("nowhere/dec.pem"))
+        .env(ENV, s.path("secrets/dec.pem"))
         .output()
         .unwrap();
     assert_no_password(&out, SAMPLE_PASSWORD);
     assert_exit(&out, 0);
-    assert_eq!(json(&out)["key_id"], TEST_KID);
-    assert_eq!(names(&s), ["confserv.conf", "dec.pem", "enc.pem"]);
-    assert_eq!(startup(&s), SAMPLE_PASSWORD);
+    assert_eq!(json(&out)["key_id"], OTHER_KID);
+    assert_eq!(
+        names(&s),
+        ["confserv.conf", "secrets/dec.pem", "secrets/enc.pem"]
+    );
+    assert_eq!(
+        startup_in_child(&s, &abs(&s, "secrets/dec.pem")),
+        Ok(SAMPLE_PASSWORD.to_owned())
+    );
 }

@@ -484,6 +484,8 @@ fn fail_database_section_named_after_p_missing() {
     let s = plain();
     s.install_keys("test");
     let err = fail(&s, &["-p", "nosuch"], 3);
+    // The argument may be a password typed in the wrong place: never echoed.
+    assert!(!err.contains("nosuch"), "{err}");
     assert_snapshot(
         &err,
         "bad_input/fail_database_section_named_after_p_missing.stderr",

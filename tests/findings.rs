@@ -1177,10 +1177,10 @@ fn finding_10_temporary_files_of_a_killed_run_are_removed_by_the_next_run() {
     let s = encrypted_sample();
     // What a run killed mid-write leaves: a staged private key's temporary
     // file, and the configuration's (holding the plain password).
-    let staged_tmp = ".dec.staged-0123456789abcdef.pem.AbC123.tmp";
+    let staged_tmp = ".dec.staged-0123456789abcdef.pem.confpass-AbC123.tmp";
     s.install_key("other-dec.pem", staged_tmp);
     let conf_name = s.path(CONF).file_name().unwrap().to_owned();
-    let conf_tmp = format!(".{}.XyZ789.tmp", conf_name.to_str().unwrap());
+    let conf_tmp = format!(".{}.confpass-XyZ789.tmp", conf_name.to_str().unwrap());
     fs::copy(testdata("sample/confserv.conf"), s.path(&conf_tmp)).unwrap();
     #[cfg(unix)] // Unix-only: file modes.
     set_mode(&s.path(&conf_tmp), 0o600);

@@ -788,6 +788,7 @@ fn dry_run_of_keep_previous_writes_nothing_and_shows_the_added_line() {
 fn dry_run_of_forget_previous_writes_nothing_and_shows_the_removed_line() {
     let s = staged();
     let previous = value(&s, "previous-password").unwrap();
+    let current = value(&s, "password").unwrap();
     let before = s.snapshot();
     let out = confpass(&s, &["--forget-previous", "--dry-run"]).exit(0);
     assert!(s.snapshot() == before, "a dry run wrote something");
@@ -795,7 +796,7 @@ fn dry_run_of_forget_previous_writes_nothing_and_shows_the_removed_line() {
     assert_eq!(
         text,
         format!(
-            "--- confserv.conf\n+++ confserv.conf (after)\n@@ line 21 @@\n-previous-password = {previous}\ndry run, nothing written: confserv.conf: removed previous-password from [dbserver]; the password is encrypted with key {TEST_KID}\n"
+            "--- confserv.conf\n+++ confserv.conf (after)\n@@ -20,2 +20 @@\n password = {current}\n-previous-password = {previous}\ndry run, nothing written: confserv.conf: removed previous-password from [dbserver]; the password is encrypted with key {TEST_KID}\n"
         )
     );
     let v = json(&confpass(&s, &["--forget-previous", "--dry-run", "--json"]).exit(0));
@@ -838,8 +839,10 @@ fn dry_run_of_p_masks_a_plain_previous_password() {
     let text = stdout(&out);
     let lines = changed_lines(&text);
     assert_eq!(lines.len(), 6, "{text}");
+    // One hunk replaces both lines: the old ones, then the new ones.
     assert_eq!(lines[2], "-password = ********", "{text}");
-    assert_eq!(lines[4], "-previous-password = ********", "{text}");
+    assert_eq!(lines[3], "-previous-password = ********", "{text}");
+    assert!(lines[4].starts_with("+password = ENC["), "{text}");
     assert!(lines[5].starts_with("+previous-password = ENC["), "{text}");
     let v = json(&confpass(&s, &["-p", "--dry-run", "--json"]).exit(0));
     assert!(

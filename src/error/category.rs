@@ -72,7 +72,8 @@ impl Error {
             | PasswordTooLong { .. }
             | BadKeySize { .. }
             | NoPassword { .. }
-            | KeyPathNotStorable { .. } => Category::Usage,
+            | KeyPathNotStorable { .. }
+            | KeysNotUsed { .. } => Category::Usage,
             ConfigNotFound { .. }
             | ConfigNotAFile { .. }
             | ConfigTooLarge { .. }
@@ -85,7 +86,9 @@ impl Error {
             | BadValue { .. }
             | EncryptionMismatch { .. }
             | MalformedValue { .. }
-            | InvalidValue { .. } => Category::Config,
+            | InvalidValue { .. }
+            | ServerLeftBehind { .. }
+            | DbSectionNotFound { .. } => Category::Config,
             KeyNotFound { .. }
             | BadKey { .. }
             | KeyTooSmall { .. }
@@ -108,7 +111,7 @@ impl Error {
             | DirAccess { .. }
             | ConfigChanged { .. }
             | CannotKeepAttributes { .. } => Category::Io,
-            Committed { .. } => Category::Committed,
+            Committed { .. } | PruneIncomplete { .. } => Category::Committed,
             PreviousPassword { category, .. } => *category,
             Crypto(_) | SelfCheck { .. } => Category::Internal,
         }

@@ -501,6 +501,51 @@ pub enum Error {
     /// Key generation or encryption failed inside the RSA implementation.
     #[error("RSA operation failed: {0}")]
     Crypto(String),
+    /// The database section named after `-p` is not in the file. The name
+    /// is not repeated: it may be a password typed in the wrong place.
+    #[error(
+        "configuration file {path} has no section of the name given after -p (not repeated here, in case it is a password typed in the wrong place): name the database section after -p, or give the password with --password-stdin"
+    )]
+    DbSectionNotFound {
+        /// The configuration file.
+        path: PathBuf,
+    },
+    /// The change would leave another server section of the file (or a
+    /// value it reads) unable to start (PRODUCT.md §12).
+    #[error(
+        "configuration file {path}: confpass refused the change, which would leave the server section [{section}] unable to start: {reason}; nothing was changed"
+    )]
+    ServerLeftBehind {
+        /// The configuration file.
+        path: PathBuf,
+        /// The server section that would break.
+        section: String,
+        /// Why, and what to change (never a password).
+        reason: String,
+    },
+    /// Key files named on the command line that none of the given
+    /// configuration files uses, or that the server's environment overrides.
+    #[error("key file {path} {reason}")]
+    KeysNotUsed {
+        /// The key file.
+        path: PathBuf,
+        /// Why, and what to do.
+        reason: String,
+    },
+    /// `--prune-keys` removed some files, then a removal (or the flush
+    /// after it) failed.
+    #[error(
+        "--prune-keys removed {} before it failed ({what}: {source}); the configuration files were not changed and every key a value names is kept: run the same command again to finish",
+        list(removed)
+    )]
+    PruneIncomplete {
+        /// The files removed before the failure.
+        removed: Vec<PathBuf>,
+        /// The step that failed, naming its file.
+        what: String,
+        /// What the operating system said.
+        source: io::Error,
+    },
     /// The edited file did not pass the check made before it replaces the original.
     #[error(
         "confpass refused to write {path}: the edited file failed its own check ({reason}); the file is unchanged. This is a bug: please report it"
@@ -511,4 +556,16 @@ pub enum Error {
         /// Which check failed (never the password).
         reason: String,
     },
+}
+
+/// Paths as a message lists them.
+fn list(paths: &[PathBuf]) -> String {
+    if paths.is_empty() {
+        return "nothing".into();
+    }
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

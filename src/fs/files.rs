@@ -2,9 +2,14 @@
 //! and hard links that are flushed, and the removal of what killed runs left.
 //!
 //! Every file confpass writes is first written in full to a temporary file
-//! `.<name>.XXXXXX.tmp` in the same directory (mode 0600, `O_EXCL`), flushed,
-//! and only then given its name: a new key file by a link that never replaces
-//! an existing file, the configuration file by one rename (`crate::fs::txn`).
+//! `.<name>.confpass-XXXXXX.tmp` in the same directory (mode 0600, `O_EXCL`),
+//! flushed, and only then given its name: a new key file by a link that never
+//! replaces an existing file, the configuration file by one rename
+//! (`crate::fs::txn`). The `confpass-` in the name is what tells a killed
+//! run's temporary from an administrator's file: the next run removes only
+//! files of exactly that name shape, and beside the key files only those that
+//! hold nothing or the start of a PEM block confpass writes
+//! ([`remove_stale_temps`]).
 //! Each write, flush, link, rename and removal passes a named test hook
 //! (`crate::fault::io_point`) so that the fault tests can fail exactly that
 //! step. The platform differences are in `crate::fs::platform`.
@@ -58,8 +63,39 @@ pub(crate) fn sync_dir(dir: &Path, role: &str) -> io::Result<()> {
     platform::sync_dir(dir)
 }
 
-/// A new temporary file `.<name>.XXXXXX.tmp` in `path`'s directory, that
-/// only its owner can use (`platform::create_new` with mode 0600).
+/// What marks a temporary file as confpass's: its name is
+/// `.<name>` + this + [`TEMP_RANDOM`] random ASCII letters and digits +
+/// [`TEMP_SUFFIX`], a name no administrator would choose for a backup.
+const TEMP_MARKER: &str = ".confpass-";
+/// How many random characters a temporary's name holds (tempfile's
+/// `Builder::rand_bytes`: ASCII letters and digits).
+const TEMP_RANDOM: usize = 6;
+/// How a temporary's name ends.
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// The start of the name of a temporary file for the target name `name`:
+/// `.<name>.confpass-`, followed by the random characters and `.tmp`.
+fn temp_prefix(name: &str) -> String {
+    format!(".{name}{TEMP_MARKER}")
+}
+
+/// The target name of a temporary file named `file_name`, if that is exactly
+/// the shape [`temp_with_mode`] gives: `.`, the target name (not empty),
+/// `.confpass-`, six ASCII letters or digits, `.tmp`.
+fn temp_target(file_name: &str) -> Option<&str> {
+    let rest = file_name.strip_prefix('.')?.strip_suffix(TEMP_SUFFIX)?;
+    let split = rest.len().checked_sub(TEMP_RANDOM)?;
+    let random = rest.as_bytes().get(split..)?;
+    if !random.iter().all(u8::is_ascii_alphanumeric) {
+        return None;
+    }
+    // The random part is ASCII, so `split` is a character boundary.
+    let target = rest.get(..split)?.strip_suffix(TEMP_MARKER)?;
+    (!target.is_empty()).then_some(target)
+}
+
+/// A new temporary file `.<name>.confpass-XXXXXX.tmp` in `path`'s directory,
+/// that only its owner can use (`platform::create_new` with mode 0600).
 pub(crate) fn temp_beside(path: &Path) -> io::Result<tempfile::NamedTempFile> {
     temp_with_mode(path, 0o600)
 }
@@ -72,9 +108,9 @@ fn temp_with_mode(path: &Path, mode: u32) -> io::Result<tempfile::NamedTempFile>
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .rand_bytes(6)
+        .prefix(&temp_prefix(&name))
+        .suffix(TEMP_SUFFIX)
+        .rand_bytes(TEMP_RANDOM)
         .make_in(parent_dir(path), |p| platform::create_new(p, mode))
         .map_err(without_temp_path)
 }
@@ -93,30 +129,75 @@ pub(crate) fn without_temp_path(e: io::Error) -> io::Error {
     }
 }
 
-/// Removes the temporary files (`.<name>.XXXXXX.tmp`, as [`temp_beside`]
-/// names them) that killed runs left in `dir` for a target name `wanted`
-/// accepts. Called with the directory locked, which every run that writes
-/// such files holds too. Best effort: a file that cannot be removed is left.
-pub(crate) fn remove_stale_temps(dir: &Path, wanted: impl Fn(&str) -> bool) {
+/// What the target of a temporary file is, which says what a stale one
+/// may hold ([`remove_stale_temps`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TempOf {
+    /// The configuration file: its temporary may hold anything.
+    Config,
+    /// A key file (the pair, or a staged or retired name): its temporary
+    /// holds nothing yet, or the start of the PEM block confpass writes.
+    Key,
+}
+
+/// The PEM blocks confpass writes to key files ([`crate::crypto::keys`]:
+/// PKCS#8 private keys, SubjectPublicKeyInfo public keys), as they start.
+const KEY_PEM_STARTS: [&[u8]; 2] = [
+    b"-----BEGIN PRIVATE KEY-----",
+    b"-----BEGIN PUBLIC KEY-----",
+];
+
+/// How much of a key file's temporary the sweep reads: enough to hold the
+/// longest of [`KEY_PEM_STARTS`].
+const KEY_HEAD: u64 = 64;
+
+/// Whether `head`, the start of a file, is what a key file's temporary holds
+/// after a killed run: nothing, part of the first line of a PEM block
+/// confpass writes (a write cut short), or that whole line and more.
+fn is_key_pem_start(head: &[u8]) -> bool {
+    KEY_PEM_STARTS.iter().any(|start| {
+        let n = head.len().min(start.len());
+        head[..n] == start[..n]
+    })
+}
+
+/// Whether the regular file at `path` starts as [`is_key_pem_start`] says;
+/// `false` when it cannot be read.
+fn holds_key_pem_start(path: &Path) -> bool {
+    let Ok(file) = platform::open_regular(path) else {
+        return false;
+    };
+    let mut head = Vec::with_capacity(KEY_HEAD as usize);
+    file.take(KEY_HEAD).read_to_end(&mut head).is_ok() && is_key_pem_start(&head)
+}
+
+/// Removes the temporary files that killed runs left in `dir` for a target
+/// name `wanted` accepts, and nothing an administrator may have put there:
+/// only a regular file (never a symlink or a directory) whose name is exactly
+/// `.<target>.confpass-XXXXXX.tmp` ([`temp_target`]: an administrator's
+/// `.dec.pem.backup.tmp` or `.confserv.conf.a1B2c3.tmp` is kept), and, for a
+/// key file's temporary ([`TempOf::Key`]), only one that holds nothing or the
+/// start of a PEM block confpass writes ([`is_key_pem_start`]). Called with
+/// the directory locked, which every run that writes such files holds too.
+/// Best effort: a file that cannot be read or removed is left.
+pub(crate) fn remove_stale_temps(dir: &Path, of: TempOf, wanted: impl Fn(&str) -> bool) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
         let file_name = entry.file_name();
-        let Some(n) = file_name.to_str() else {
+        let Some(target) = file_name.to_str().and_then(temp_target) else {
             continue;
         };
-        let target = n
-            .strip_prefix('.')
-            .and_then(|rest| rest.strip_suffix(".tmp"))
-            .and_then(|rest| rest.rsplit_once('.'))
-            .filter(|(_, random)| {
-                random.len() == 6 && random.bytes().all(|b| b.is_ascii_alphanumeric())
-            })
-            .map(|(target, _)| target);
-        if target.is_some_and(&wanted) && entry.file_type().is_ok_and(|t| t.is_file()) {
-            let _ = fs::remove_file(entry.path());
+        // `DirEntry::file_type` does not follow a symlink.
+        if !wanted(target) || !entry.file_type().is_ok_and(|t| t.is_file()) {
+            continue;
         }
+        let path = entry.path();
+        if of == TempOf::Key && !holds_key_pem_start(&path) {
+            continue;
+        }
+        let _ = fs::remove_file(path);
     }
 }
 
@@ -211,4 +292,171 @@ pub(crate) fn rename_synced(from: &Path, to: &Path, role: &str) -> io::Result<()
 pub(crate) fn remove(path: &Path, role: &str) -> io::Result<()> {
     io_point(&format!("remove:{role}"))?;
     fs::remove_file(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temp_names_with_the_marker_are_read_back_to_their_target() {
+        for (name, target) in [
+            (".confserv.conf.confpass-a1B2c3.tmp", "confserv.conf"),
+            (".confserv.cfg.confpass-000000.tmp", "confserv.cfg"),
+            (".dec.pem.confpass-ZZZZZZ.tmp", "dec.pem"),
+            (".enc.pem.confpass-abcdef.tmp", "enc.pem"),
+            (
+                ".dec.staged-0123456789abcdef.pem.confpass-AbC123.tmp",
+                "dec.staged-0123456789abcdef.pem",
+            ),
+            // A target name that itself holds the marker: the last one counts.
+            (".a.confpass-b.confpass-Xy12ab.tmp", "a.confpass-b"),
+            (".x.confpass-123456.tmp", "x"),
+            (".ünï.conf.confpass-a1B2c3.tmp", "ünï.conf"),
+        ] {
+            assert_eq!(temp_target(name), Some(target), "{name}");
+        }
+    }
+
+    #[test]
+    fn fail_temp_names_without_the_exact_marker_shape_are_refused() {
+        for name in [
+            // An administrator's files (finding 9) and the old shape.
+            ".dec.pem.backup.tmp",
+            ".confserv.conf.before.tmp",
+            ".confserv.conf.a1B2c3.tmp",
+            ".dec.pem.Xy12ab.tmp",
+            // The target, the marker or the suffix missing or misspelt.
+            "confserv.conf.confpass-a1B2c3.tmp",
+            "..confpass-a1B2c3.tmp",
+            ".confpass-a1B2c3.tmp",
+            ".confserv.confconfpass-a1B2c3.tmp",
+            ".confserv.conf.confpass_a1B2c3.tmp",
+            ".confserv.conf.confpassa1B2c3.tmp",
+            ".confserv.conf.Confpass-a1B2c3.tmp",
+            ".confserv.conf.CONFPASS-a1B2c3.tmp",
+            ".confserv.conf.confpass-a1B2c3.TMP",
+            ".confserv.conf.confpass-a1B2c3.tmp~",
+            ".confserv.conf.confpass-a1B2c3.tmp.bak",
+            ".confserv.conf.confpass-a1B2c3tmp",
+            ".confserv.conf.confpass-a1B2c3",
+            ".confserv.conf.confpass-.tmp",
+            // Not six random characters.
+            ".confserv.conf.confpass-a1B2c.tmp",
+            ".confserv.conf.confpass-a1B2c3d.tmp",
+            ".confserv.conf.confpass-a1B2c3d4.tmp",
+            // Not ASCII letters and digits.
+            ".confserv.conf.confpass-a1B2c-.tmp",
+            ".confserv.conf.confpass-a1B_c3.tmp",
+            ".confserv.conf.confpass-a1.2c3.tmp",
+            ".confserv.conf.confpass-a1 2c3.tmp",
+            ".confserv.conf.confpass-a1B2cé.tmp",
+            ".confserv.conf.confpass-é1B2c3.tmp",
+            ".confserv.conf.confpass-a1B2c٣.tmp",
+            // Nothing but the marker.
+            ".tmp",
+            "..tmp",
+            "",
+            ".",
+        ] {
+            assert_eq!(temp_target(name), None, "{name:?}");
+        }
+    }
+
+    #[test]
+    fn the_temporaries_confpass_makes_are_the_ones_the_sweep_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        for target in [
+            "confserv.conf",
+            "dec.pem",
+            "dec.staged-0123456789abcdef.pem",
+        ] {
+            let temp = temp_beside(&dir.path().join(target)).unwrap();
+            let name = temp
+                .path()
+                .file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_owned();
+            assert!(name.starts_with(&format!(".{target}.confpass-")), "{name}");
+            assert_eq!(temp_target(&name), Some(target), "{name}");
+        }
+    }
+
+    #[test]
+    fn key_temporaries_hold_nothing_or_the_start_of_a_pem_block_confpass_writes() {
+        let private = b"-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg";
+        let public = b"-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhk";
+        for len in 0..=private.len() {
+            assert!(is_key_pem_start(&private[..len]), "{len} bytes");
+        }
+        for len in 0..=public.len() {
+            assert!(is_key_pem_start(&public[..len]), "{len} bytes");
+        }
+    }
+
+    #[test]
+    fn fail_key_temporaries_holding_anything_else_are_not_taken_for_confpass_s() {
+        for head in [
+            &b"-----BEGIN RSA PRIVATE KEY-----\n"[..],
+            b"-----BEGIN ENCRYPTED PRIVATE KEY-----\n",
+            b"-----BEGIN OPENSSH PRIVATE KEY-----\n",
+            b"-----BEGIN CERTIFICATE-----\n",
+            b"-----BEGIN PRIVATE KEY----\n",
+            b"----- BEGIN PRIVATE KEY-----",
+            b"\n-----BEGIN PRIVATE KEY-----",
+            b" -----BEGIN PRIVATE KEY-----",
+            b"\0\0\0\0",
+            b"[confserv]\n",
+            b"x",
+        ] {
+            assert!(!is_key_pem_start(head), "{}", String::from_utf8_lossy(head));
+        }
+    }
+
+    #[test]
+    fn the_sweep_removes_only_marker_named_regular_files_of_wanted_targets() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, bytes: &[u8]| fs::write(dir.path().join(name), bytes).unwrap();
+        write(".dec.pem.confpass-aaaaaa.tmp", b"");
+        write(".dec.pem.confpass-bbbbbb.tmp", b"-----BEGIN PRIV");
+        write(
+            ".enc.pem.confpass-cccccc.tmp",
+            b"-----BEGIN PUBLIC KEY-----\nMII",
+        );
+        write(".dec.pem.confpass-dddddd.tmp", b"an administrator's notes");
+        write(".other.pem.confpass-eeeeee.tmp", b"");
+        write(".dec.pem.backup.tmp", b"-----BEGIN PRIVATE KEY-----\n");
+        write(".dec.pem.Xy12ab.tmp", b"");
+        fs::create_dir(dir.path().join(".enc.pem.confpass-ffffff.tmp")).unwrap();
+        let keys = |t: &str| t == "dec.pem" || t == "enc.pem";
+        remove_stale_temps(dir.path(), TempOf::Key, keys);
+        let mut left: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [
+                ".dec.pem.Xy12ab.tmp",
+                ".dec.pem.backup.tmp",
+                ".dec.pem.confpass-dddddd.tmp",
+                ".enc.pem.confpass-ffffff.tmp",
+                ".other.pem.confpass-eeeeee.tmp",
+            ]
+        );
+
+        // A configuration file's temporary may hold anything.
+        write(".confserv.conf.confpass-gggggg.tmp", b"[confserv]\n");
+        write(".confserv.conf.before.tmp", b"[confserv]\n");
+        remove_stale_temps(dir.path(), TempOf::Config, |t| t == "confserv.conf");
+        assert!(
+            !dir.path()
+                .join(".confserv.conf.confpass-gggggg.tmp")
+                .exists()
+        );
+        assert!(dir.path().join(".confserv.conf.before.tmp").exists());
+    }
 }

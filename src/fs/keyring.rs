@@ -83,12 +83,24 @@ pub(crate) fn belongs_to_pair(name: &str, enc: &Path, dec: &Path) -> bool {
         .any(|key| key.file_name().is_some_and(|n| n == name) || parse_name(key, name).is_some())
 }
 
-/// Whether a key file exists; an error says why it cannot be told.
+/// Whether a key file exists; an error says why it cannot be told. A
+/// symbolic link to nothing is neither: confpass would create the key
+/// through it, so it is refused, said for what it is.
 pub(crate) fn exists(p: &Path) -> Result<bool> {
-    p.try_exists().map_err(|e| Error::KeyRead {
+    let there = p.try_exists().map_err(|e| Error::KeyRead {
         path: p.to_path_buf(),
         source: e,
-    })
+    })?;
+    if !there && let Ok(target) = std::fs::read_link(p) {
+        return Err(Error::BadKey {
+            path: p.to_path_buf(),
+            reason: format!(
+                "is a symbolic link to {}, which does not exist: put the key there, or remove the link so that confpass can make the key at this path",
+                target.display()
+            ),
+        });
+    }
+    Ok(there)
 }
 
 /// The private key at a staged or retired name, if the file is there; it

@@ -7,10 +7,13 @@
 //! file's directory and the key files' directories, always in one global
 //! order) and reads under them. [`Source`] is the configuration file as read:
 //! its target, identity and bytes. [`Source::prepare`] writes the replacement
-//! beside it, with the original's owner, group, mode and extended attributes;
-//! [`Source::commit`] checks that the path still names the file read and
-//! renames the replacement over it: the commit point. [`Created`] removes, on
-//! a failure before the commit, the files a run created, newest first.
+//! beside it as the temporary `.<name>.confpass-XXXXXX.tmp`
+//! (`files::temp_beside`: the marker tells a later run's sweep that the file
+//! is confpass's), with the original's owner, group, mode and extended
+//! attributes; [`Source::commit`] checks that the path still names the file
+//! read and renames the replacement over it: the commit point. [`Created`]
+//! removes, on a failure before the commit, the files a run created, newest
+//! first.
 
 use std::fs;
 use std::io::Write;
@@ -236,8 +239,9 @@ impl Source {
             .map_err(err)
     }
 
-    /// Writes the replacement beside the file, with the original's owner,
-    /// group, extended attributes and mode, and flushes it.
+    /// Writes the replacement beside the file (the temporary
+    /// `.<name>.confpass-XXXXXX.tmp`), with the original's owner, group,
+    /// extended attributes and mode, and flushes it.
     ///
     /// # Errors
     /// [`Error::ConfigNotWritable`], [`Error::CannotKeepAttributes`],

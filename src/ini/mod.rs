@@ -266,6 +266,19 @@ impl ConfigFile {
         })
     }
 
+    /// Every `option = value` line in file order, in every section (and
+    /// before the first): its position for the [`Editor`], its name as
+    /// spelled, and its value verbatim.
+    pub(crate) fn options_iter(&self) -> impl Iterator<Item = (OptionRef, &[u8], &[u8])> + '_ {
+        let bytes: &[u8] = &self.bytes;
+        self.all_lines().filter_map(move |line| match line.kind {
+            Kind::Option { name, value } => {
+                Some((OptionRef(line.text.start), &bytes[name], &bytes[value]))
+            }
+            _ => None,
+        })
+    }
+
     /// Every line in file order, with the section it stands in.
     pub fn lines(&self) -> impl Iterator<Item = LineView<'_>> {
         let bytes: &[u8] = &self.bytes;

@@ -6,66 +6,34 @@
 //! readers look: confpass's own, which also compares every other line byte
 //! for byte, and rust-ini (escapes and quotes off), an independent INI parser,
 //! whenever it can read the original and the file is at most
-//! [`SECOND_OPINION_MAX`] (128 KiB): rust-ini holds a whole file as owned
+//! [`crate::ops::second_opinion::SECOND_OPINION_MAX`] (128 KiB): rust-ini holds a whole file as owned
 //! strings, many times its size, so above that confpass's own reader, which
 //! walks both files a line at a time, is the one that looks. Memory stays a
 //! small multiple of the file's size. A failure is [`Error::SelfCheck`]: a
-//! bug, reported before anything is written.
+//! bug, reported before anything is written. Then the whole file
+//! ([`crate::ops::starts`]): every server section that started before the
+//! edit still starts after it, with the keys the run leaves, or the edit is
+//! refused ([`Error::ServerLeftBehind`]) naming the section.
 
 use std::path::Path;
 
 use secrecy::{ExposeSecret, SecretString};
-use sha2::{Digest, Sha256};
-use zeroize::Zeroizing;
 
 use crate::crypto::keys::{DecryptionKey, KeyId};
 use crate::error::{Error, Result};
 use crate::ini::{ConfigFile, LineView, MAX_CONFIG_SIZE, names_match};
-use crate::ops::confserv::{self, Layout, Stored};
+use crate::ops::confserv::{Layout, Stored};
+use crate::ops::intended::{Allowed, PreviousEdit, fail, kept};
 use crate::ops::keyfiles::normalize;
-
-/// What an edit does to `previous-password` (PRODUCT.md §10), which
-/// [`edited`] then finds in the new file.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum PreviousEdit<'a> {
-    /// Left as it is (or absent, as it was).
-    Kept,
-    /// Set to, or added with, exactly this value.
-    Set(&'a str),
-    /// Removed.
-    Removed,
-}
-
-/// Whether an option is one the edit may change or add; `previous-password`
-/// is then checked on its own ([`PreviousEdit`]).
-fn intended(layout: &Layout, section: &[u8], option: &[u8]) -> bool {
-    let opt = |name: &str| names_match(option, name);
-    (names_match(section, &layout.db_name)
-        && (opt(confserv::PASSWORD_OPTION) || opt(confserv::PREVIOUS_PASSWORD_OPTION)))
-        || (names_match(section, &layout.server_name)
-            && (opt(confserv::ENCRYPTION_OPTION) || opt(confserv::DECRYPTION_KEY_OPTION)))
-}
-
-fn fail(file: &ConfigFile, reason: &str) -> Error {
-    Error::SelfCheck {
-        path: file.path().to_path_buf(),
-        reason: reason.to_owned(),
-    }
-}
-
-/// The entries of `f` the edit may not change, in file order.
-fn kept<'a>(
-    f: &'a ConfigFile,
-    layout: &'a Layout,
-) -> impl Iterator<Item = (&'a [u8], &'a [u8], &'a [u8])> + 'a {
-    f.entries_iter()
-        .filter(move |&(s, o, _)| !intended(layout, s, o))
-}
+use crate::ops::starts::{KeyView, keep_every_server};
 
 /// The lines of `f` the edit may not change, in file order.
-fn other_lines<'a>(f: &'a ConfigFile, layout: &'a Layout) -> impl Iterator<Item = LineView<'a>> {
+fn other_lines<'a>(
+    f: &'a ConfigFile,
+    allowed: &'a Allowed<'a>,
+) -> impl Iterator<Item = LineView<'a>> {
     f.lines()
-        .filter(move |l| !l.option.is_some_and(|o| intended(layout, l.section, o)))
+        .filter(move |l| !l.option.is_some_and(|o| allowed.intended(l.section, o)))
 }
 
 /// Whether two runs of lines are the same, text and line end, but for the
@@ -103,12 +71,13 @@ fn same_lines<'a>(
 pub(crate) fn edited(
     old: &ConfigFile,
     new: &[u8],
-    layout: &Layout,
+    allowed: &Allowed<'_>,
     dec_path: &Path,
     key_id: KeyId,
     decrypt: Option<(&DecryptionKey, &SecretString)>,
-    previous: PreviousEdit<'_>,
+    whole: &Whole<'_, '_>,
 ) -> Result<()> {
+    let layout = allowed.layout;
     // Never write a file that no reader would read back.
     if new.len() as u64 > MAX_CONFIG_SIZE {
         return Err(Error::ConfigTooLarge {
@@ -121,7 +90,7 @@ pub(crate) fn edited(
     let new_file = ConfigFile::parse(old.path(), new.to_vec());
     // Both files are walked side by side, a line at a time: the check holds
     // no more than the new file's bytes, whatever the size of the file.
-    if !kept(old, layout).eq(kept(&new_file, layout)) {
+    if !kept(old, allowed).eq(kept(&new_file, allowed)) {
         return Err(fail(
             old,
             "an option other than password, encryption or decryption-key changed",
@@ -129,7 +98,7 @@ pub(crate) fn edited(
     }
     // Every other line, with its line end (but for the last, which may gain
     // one when a line is added after it).
-    if !same_lines(other_lines(old, layout), other_lines(&new_file, layout)) {
+    if !same_lines(other_lines(old, allowed), other_lines(&new_file, allowed)) {
         return Err(fail(old, "a line other than the edited options changed"));
     }
     if old.bytes().starts_with(b"\xEF\xBB\xBF") != new.starts_with(b"\xEF\xBB\xBF")
@@ -149,14 +118,18 @@ pub(crate) fn edited(
                 "the server would not read the edited password at start-up",
             )
         })?;
-    let key_path = again
-        .decryption_key_path(&new_file)
+    let key_path = crate::ops::startup::server_key_path(&new_file, &again)
         .map_err(|_| fail(old, "the edited file's decryption-key cannot be read back"))?;
     if normalize(&key_path) != normalize(dec_path) {
-        return Err(fail(
-            old,
-            "the edited file would send the server to another key file than the one used",
-        ));
+        // Only -keys naming other keys than the file's gets here.
+        return Err(Error::KeysNotUsed {
+            path: dec_path.to_path_buf(),
+            reason: format!(
+                "is not the private key [{}] reads at start-up ({}): give -keys the key files that section uses, or run without -keys",
+                layout.server_name,
+                key_path.display()
+            ),
+        });
     }
     let value = match again.stored(&new_file) {
         Ok(Stored::Encrypted(v)) if v.key_id() == key_id => v,
@@ -176,7 +149,7 @@ pub(crate) fn edited(
     }
     let before = layout.previous.map(|o| old.value(o));
     let after = again.previous.map(|o| new_file.value(o));
-    let wanted = match previous {
+    let wanted = match allowed.previous {
         PreviousEdit::Kept => before,
         PreviousEdit::Set(v) => Some(v.as_bytes()),
         PreviousEdit::Removed => None,
@@ -188,113 +161,17 @@ pub(crate) fn edited(
         ));
     }
     drop(new_file);
-    second_opinion(old, new, layout)
+    crate::ops::second_opinion::second_opinion(old, new, allowed)?;
+    let changed: Vec<&str> = whole.changed.iter().map(String::as_str).collect();
+    keep_every_server(old, new, whole.paths, &changed, whole.before, whole.after)
 }
 
-/// Above this size rust-ini is not asked: it holds every entry of the
-/// file as owned strings, many times the file's size. Real files are a few
-/// kilobytes; confpass's own reader checks files of every size.
-pub(crate) const SECOND_OPINION_MAX: usize = 128 << 10;
-
-/// rust-ini's view: every entry but the intended ones is the same before and
-/// after the edit. rust-ini is a second, independent reader, but not a
-/// Genesys one: it cannot read bytes that are not UTF-8, and it joins lines
-/// that confpass and Configuration Server read apart (after a value ending in
-/// `\`, or an indented comment). Its opinion counts only where it reads the
-/// original exactly as confpass does, and for files of at most
-/// [`SECOND_OPINION_MAX`] bytes. Each reading is kept as a SHA-256 digest of
-/// its entries, so that only one rust-ini reading is in memory at a time.
-fn second_opinion(old: &ConfigFile, new: &[u8], layout: &Layout) -> Result<()> {
-    if old.bytes().len().max(new.len()) > SECOND_OPINION_MAX {
-        return Ok(());
-    }
-    // confpass's own reading of the original, in rust-ini's terms.
-    let mut own = Entries::new();
-    for (s, o, v) in kept(old, layout) {
-        let text = |b| std::str::from_utf8(b).ok();
-        let (Some(o), Some(v)) = (text(o), text(v)) else {
-            return Ok(());
-        };
-        let section = if s.is_empty() {
-            None
-        } else {
-            match text(s) {
-                Some(s) => Some(s),
-                None => return Ok(()),
-            }
-        };
-        own.push(section, o, v);
-    }
-    let own = own.finish();
-    let mut redact = old.editor();
-    redact.set(layout.password, "");
-    if let Some(o) = layout.previous {
-        redact.set(o, "");
-    }
-    let redacted = Zeroizing::new(redact.finish());
-    let before = rust_ini(&redacted, layout);
-    drop(redacted);
-    if before != Some(own) {
-        return Ok(());
-    }
-    if rust_ini(new, layout) == before {
-        Ok(())
-    } else {
-        Err(fail(
-            old,
-            "rust-ini reads other options differently after the edit",
-        ))
-    }
-}
-
-/// The digest of rust-ini's entries of `bytes`, less the intended ones;
-/// `None` where it cannot read the text at all.
-fn rust_ini(bytes: &[u8], layout: &Layout) -> Option<[u8; 32]> {
-    let text = std::str::from_utf8(bytes).ok()?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let opt = ini::ParseOption {
-        enabled_quote: false,
-        enabled_escape: false,
-        ..Default::default()
-    };
-    let ini = ini::Ini::load_from_str_opt(text, opt).ok()?;
-    let mut out = Entries::new();
-    for (section, props) in ini.iter() {
-        for (k, v) in props.iter() {
-            if !intended(layout, section.unwrap_or_default().as_bytes(), k.as_bytes()) {
-                out.push(section, k, v);
-            }
-        }
-    }
-    Some(out.finish())
-}
-
-/// A sequence of `(section, option, value)` entries, kept as the SHA-256
-/// digest of an unambiguous encoding (each field's length, then its bytes).
-struct Entries(Sha256);
-
-impl Entries {
-    fn new() -> Self {
-        Entries(Sha256::new())
-    }
-
-    fn push(&mut self, section: Option<&str>, option: &str, value: &str) {
-        let h = &mut self.0;
-        match section {
-            None => h.update([0]),
-            Some(s) => {
-                h.update([1]);
-                h.update((s.len() as u64).to_le_bytes());
-                h.update(s.as_bytes());
-            }
-        }
-        for field in [option, value] {
-            h.update((field.len() as u64).to_le_bytes());
-            h.update(field.as_bytes());
-        }
-    }
-
-    fn finish(self) -> [u8; 32] {
-        self.0.finalize().into()
-    }
+/// The whole file's part of the check: the paths a server may be given,
+/// the database sections whose passwords the edit means to change, and the
+/// keys before and after the run ([`crate::ops::starts`]).
+pub(crate) struct Whole<'a, 'k> {
+    pub(crate) paths: &'a [&'a Path],
+    pub(crate) changed: Vec<String>,
+    pub(crate) before: &'a KeyView<'k>,
+    pub(crate) after: &'a KeyView<'k>,
 }

@@ -99,12 +99,12 @@ impl Layout {
         let encryption = file.option(server, ENCRYPTION_OPTION)?;
         let decryption_key = file.option(server, DECRYPTION_KEY_OPTION)?;
         let db_wanted = match db_section {
+            // The argument after -p may be a password typed in the wrong
+            // place: a name that matches no section is never repeated.
             Some(name) => {
-                no_control(
-                    file,
-                    name,
-                    "the name holds a control character (shown escaped), which no section name holds: check the database section named after -p",
-                )?;
+                if name.chars().any(char::is_control) || file.section(name)?.is_none() {
+                    return Err(Error::DbSectionNotFound { path: path() });
+                }
                 name.to_owned()
             }
             None => {

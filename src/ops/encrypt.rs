@@ -10,21 +10,21 @@
 //! was. The states and what a rerun does: ARCHITECTURE.md, "Transactions",
 //! "`-p`" and "`-p --keep-previous` and `--forget-previous`".
 
-use std::path::Path;
-
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::crypto::keys;
 use crate::crypto::value::EncryptedValue;
 use crate::error::{Error, PasswordOrigin, Result};
 use crate::fault;
-use crate::fs::files::parent_dir;
 use crate::ini::ConfigFile;
+use crate::ops::check::Whole;
 use crate::ops::confserv::{self, Layout, Stored};
-use crate::ops::keyfiles::{KeyFiles, normalize, settle_keys, verify_stored};
-use crate::ops::opened::{Opened, unchanged};
+use crate::ops::keyfiles::{settle_keys, verify_stored};
+use crate::ops::mark::{Marks, mark_readers, stored_or_marked_elsewhere};
+use crate::ops::opened::Opened;
 use crate::ops::previous::PreviousPlan;
-use crate::ops::request::{Action, Outcome, Preview, Request, masked};
+use crate::ops::request::{Action, Outcome, Preview, Request};
+use crate::ops::servers::{readers_of, servers};
+use crate::ops::starts::KeyView;
 
 /// Runs `-p`: see the module documentation.
 ///
@@ -40,13 +40,15 @@ pub fn encrypt_file(mut req: Request<'_>) -> Result<Outcome> {
         dec_path,
         ..
     } = &opened;
-    let stored = layout.stored(file)?;
+    let all = servers(file);
+    let readers = readers_of(&all, layout);
+    let stored = stored_or_marked_elsewhere(file, layout, &readers)?;
 
     let (password, origin) = match (req.password.take(), &stored) {
         (Some(given), _) => given,
         (None, Stored::Encrypted(value)) => {
             verify_stored(file, layout, value, enc_path, dec_path)?;
-            return unchanged(&opened, &req, value.key_id());
+            return mark_readers(&opened, &req, &readers, value);
         }
         (None, Stored::Plain("")) => match req.prompt.as_mut() {
             Some(prompt) => (prompt()?, PasswordOrigin::Prompt),
@@ -72,7 +74,15 @@ pub fn encrypt_file(mut req: Request<'_>) -> Result<Outcome> {
         && let Ok(current) = crate::ops::startup::decrypt_in(file, layout, value, dec, dec_path)
         && current.expose_secret() == password.expose_secret()
     {
-        return unchanged(&opened, &req, value.key_id());
+        return mark_readers(&opened, &req, &readers, value);
+    }
+
+    // The keys as the server will find them after this run.
+    let strict = keys.dec.is_some();
+    let before = KeyView::disk(strict);
+    let mut after = KeyView::disk(strict);
+    if keys.write_dec {
+        after = after.with(dec_path, keys.dec.as_ref());
     }
 
     // The file's own plain password replaces nothing: there is no previous
@@ -82,20 +92,41 @@ pub fn encrypt_file(mut req: Request<'_>) -> Result<Outcome> {
     if keep && let Stored::Encrypted(value) = &stored {
         verify_stored(file, layout, value, enc_path, dec_path)?;
     }
-    let previous = PreviousPlan::for_p(keep, file, layout, &stored, &keys.enc, keys.dec.is_some())?;
+    let previous = PreviousPlan::for_p(keep, file, layout, &stored, &keys.enc, keys.dec.is_some())?
+        .findable(file, layout, &keys.enc, dec_path, &after)?;
     let value = EncryptedValue::encrypt(&keys.enc, &password)?;
-    let new_bytes = edit(file, layout, &req.keys, dec_path, &value, &previous)?;
+    let marks = Marks {
+        readers: &readers,
+        keys: &req.keys,
+        dec_path,
+        linked: opened.paths.len() > 1,
+    };
+    let new_bytes = edit(file, layout, &marks, &value, &previous)?;
     let decrypt = keys.dec.as_ref().map(|dec| (dec, &password));
     crate::ops::check::edited(
         file,
         &new_bytes,
-        layout,
+        &marks.allowed(layout).previous(previous.edit()),
         dec_path,
         keys.enc.id(),
         decrypt,
-        previous.edit(),
+        &Whole {
+            paths: &opened.path_refs(),
+            changed: vec![layout.db_name.clone()],
+            before: &before,
+            after: &after,
+        },
     )?;
     let keeps_previous = previous.keeps(layout);
+    let marked: Vec<String> = readers
+        .iter()
+        .filter(|r| {
+            r.layout
+                .as_ref()
+                .is_ok_and(|l| !l.encryption(file).is_ok_and(|on| on))
+        })
+        .map(|r| r.name.clone())
+        .collect();
 
     if req.dry_run {
         let would_create = [(keys.write_dec, dec_path), (keys.write_enc, enc_path)]
@@ -103,10 +134,7 @@ pub fn encrypt_file(mut req: Request<'_>) -> Result<Outcome> {
             .filter(|(write, _)| *write)
             .map(|(_, path)| path.clone())
             .collect();
-        let preview = Preview {
-            before: masked(file, layout, &stored),
-            after: new_bytes,
-        };
+        let preview = Preview::masked(file, new_bytes);
         let mut outcome = opened.outcome(
             &req,
             value.key_id(),
@@ -115,6 +143,7 @@ pub fn encrypt_file(mut req: Request<'_>) -> Result<Outcome> {
             Some(preview),
         );
         outcome.keeps_previous = keeps_previous;
+        outcome.marked = marked;
         return Ok(outcome);
     }
 
@@ -137,6 +166,7 @@ pub fn encrypt_file(mut req: Request<'_>) -> Result<Outcome> {
     })?;
     let mut outcome = opened.outcome(&req, value.key_id(), Action::Encrypted, created, None);
     outcome.keeps_previous = keeps_previous;
+    outcome.marked = marked;
     Ok(outcome)
 }
 /// A problem with the password that came from the file is a problem of the
@@ -166,79 +196,20 @@ pub(crate) fn in_file(e: Error, file: &ConfigFile, layout: &Layout) -> Error {
     }
 }
 
-/// The new file: the encrypted value, `encryption = true`, and
-/// `decryption-key` when the private key is not in its default place.
+/// The new file: the encrypted value, `encryption = true` in the server
+/// section and in every other server section that reads the database
+/// section, and `decryption-key` where the private key is not in its
+/// default place.
 fn edit(
     file: &ConfigFile,
     layout: &Layout,
-    keys: &KeyFiles,
-    dec_path: &Path,
+    marks: &Marks<'_>,
     value: &EncryptedValue,
     previous: &PreviousPlan,
 ) -> Result<Vec<u8>> {
     let mut ed = file.editor();
     ed.set(layout.password, &value.to_string());
     previous.apply(&mut ed, layout);
-    match layout.encryption {
-        Some(o) if file.value(o).eq_ignore_ascii_case(b"true") => {}
-        Some(o) => ed.set(o, "true"),
-        None => ed.add(layout.server, confserv::ENCRYPTION_OPTION, "true"),
-    }
-    if let KeyFiles::Explicit { .. } = keys {
-        // Checked on the path as given, whether or not it is written: Windows
-        // drops a trailing space from a file name (so the absolute path has
-        // none), and the same -keys must be refused on every platform.
-        refuse_blank_ends(dec_path, dec_path.as_os_str().to_string_lossy().as_ref())?;
-        let (_, default_dec) = keys::default_paths(parent_dir(file.path()));
-        let current = layout
-            .decryption_key
-            .map(|_| layout.decryption_key_path(file))
-            .transpose()?;
-        let wanted = normalize(dec_path);
-        let needs_option = wanted != normalize(&default_dec) || current.is_some();
-        if needs_option && current.as_deref().map(normalize) != Some(wanted) {
-            let text = absolute_text(dec_path)?;
-            match layout.decryption_key {
-                Some(o) => ed.set(o, &text),
-                None => ed.add(layout.server, confserv::DECRYPTION_KEY_OPTION, &text),
-            }
-        }
-    }
+    marks.apply(&mut ed, file, layout)?;
     Ok(ed.finish())
-}
-
-/// The absolute path to write as `decryption-key`, so the server finds the
-/// key whatever its working directory.
-fn absolute_text(dec: &Path) -> Result<String> {
-    let abs = std::path::absolute(dec).unwrap_or_else(|_| dec.to_path_buf());
-    let text = abs
-        .to_str()
-        .ok_or_else(|| not_storable(dec, "is not valid UTF-8"))?;
-    if text.contains(['\n', '\r', '\0']) {
-        return Err(not_storable(dec, "contains a line break or a NUL byte"));
-    }
-    refuse_blank_ends(dec, text)?;
-    Ok(text.to_owned())
-}
-
-/// Refuses `text` (the private key's path, `dec`) when a space or a tab
-/// begins or ends it.
-fn refuse_blank_ends(dec: &Path, text: &str) -> Result<()> {
-    if text.trim_matches([' ', '\t']) == text {
-        return Ok(());
-    }
-    Err(not_storable(
-        dec,
-        "begins or ends with a space or a tab, which a configuration value does not keep",
-    ))
-}
-
-/// The private key's path `dec` cannot be written as `decryption-key`.
-fn not_storable(dec: &Path, why: &str) -> Error {
-    Error::KeyPathNotStorable {
-        path: dec.to_path_buf(),
-        reason: format!(
-            "{why}, so `decryption-key` in the configuration file could not name it exactly and the server would not find the key: give a plainer path after -keys"
-        ),
-    }
 }

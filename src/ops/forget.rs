@@ -6,11 +6,13 @@
 //! "`-p --keep-previous` and `--forget-previous`".
 
 use crate::error::Result;
-use crate::ops::check::PreviousEdit;
+use crate::ops::check::Whole;
 use crate::ops::confserv::Stored;
+use crate::ops::intended::{Allowed, PreviousEdit};
 use crate::ops::keyfiles::verify_stored;
 use crate::ops::opened::Opened;
-use crate::ops::request::{Action, Outcome, Preview, Request, masked};
+use crate::ops::request::{Action, Outcome, Preview, Request};
+use crate::ops::starts::KeyView;
 
 /// `--forget-previous`: removes `previous-password`, ending a rotation once
 /// the database has the current password. Idempotent: without one there is
@@ -46,20 +48,24 @@ pub fn forget_previous(req: Request<'_>) -> Result<Outcome> {
     let mut ed = file.editor();
     ed.remove(previous);
     let new_bytes = ed.finish();
+    let strict = crate::fs::keyring::exists(dec_path)?;
+    let keys = KeyView::disk(strict);
     crate::ops::check::edited(
         file,
         &new_bytes,
-        layout,
+        &Allowed::only(layout).previous(PreviousEdit::Removed),
         dec_path,
         value.key_id(),
         None,
-        PreviousEdit::Removed,
+        &Whole {
+            paths: &opened.path_refs(),
+            changed: vec![layout.db_name.clone()],
+            before: &keys,
+            after: &keys,
+        },
     )?;
     let preview = if req.dry_run {
-        Some(Preview {
-            before: masked(file, layout, &stored),
-            after: new_bytes,
-        })
+        Some(Preview::masked(file, new_bytes))
     } else {
         opened.write(&new_bytes, |_| Ok(()))?;
         None

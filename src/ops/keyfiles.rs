@@ -11,15 +11,14 @@ use std::path::{Path, PathBuf};
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::crypto::keys::{self, DecryptionKey, EncryptionKey};
+use crate::crypto::keys::{DecryptionKey, EncryptionKey};
 use crate::crypto::value::{EncryptedValue, check_password, check_password_for_bits};
 use crate::error::{Error, PasswordOrigin, Result};
 use crate::fault;
-use crate::fs::files::parent_dir;
 use crate::fs::keyring::{self, exists};
 pub use crate::fs::keyring::{decryption_key_for, staged_path};
 use crate::ini::ConfigFile;
-use crate::ops::confserv::{self, Layout};
+use crate::ops::confserv::Layout;
 
 /// Where the key files are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,33 +44,38 @@ pub(crate) struct Keys {
     pub(crate) write_enc: bool,
 }
 
-/// The key files this run uses: `-keys ENC DEC`, or the defaults beside the
-/// file, which must agree with a `decryption-key` option already there.
+/// The key files this run uses: `-keys ENC DEC`, else the private key the
+/// server section's start-up call reads (`CONFPASS_DECRYPTION_KEY`, else
+/// `decryption-key`, else `dec.pem` beside the file) with its public key
+/// beside it ([`enc_beside`]). With `CONFPASS_DECRYPTION_KEY` set, `-keys`
+/// must name that private key: a server started in this environment reads
+/// no other.
 pub(crate) fn key_paths(
     file: &ConfigFile,
     layout: &Layout,
     keys: &KeyFiles,
 ) -> Result<(PathBuf, PathBuf)> {
     match keys {
-        KeyFiles::Explicit { enc, dec } => Ok((enc.clone(), dec.clone())),
-        KeyFiles::Default => {
-            let (enc, dec) = keys::default_paths(parent_dir(file.path()));
-            if layout.decryption_key.is_some() {
-                let configured = layout.decryption_key_path(file)?;
-                if normalize(&configured) != normalize(&dec) {
-                    return Err(Error::BadValue {
-                        path: file.path().to_path_buf(),
-                        section: layout.server_name.clone(),
-                        option: confserv::DECRYPTION_KEY_OPTION.into(),
-                        reason: format!(
-                            "points to {}, but this run uses the default key files beside the configuration file: name the keys with -keys ENC {}, or remove the option",
-                            configured.display(),
-                            configured.display()
-                        ),
-                    });
-                }
+        KeyFiles::Explicit { enc, dec } => {
+            if let Some(env) = std::env::var_os(crate::ops::startup::DECRYPTION_KEY_ENV)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+                && normalize(&env) != normalize(dec)
+            {
+                return Err(Error::KeysNotUsed {
+                    path: dec.clone(),
+                    reason: format!(
+                        "is not the key a server started in this environment reads: CONFPASS_DECRYPTION_KEY names {}; unset it for this run, or give -keys ENC {}",
+                        env.display(),
+                        env.display()
+                    ),
+                });
             }
-            Ok((enc, dec))
+            Ok((enc.clone(), dec.clone()))
+        }
+        KeyFiles::Default => {
+            let dec = crate::ops::startup::server_key_path(file, layout)?;
+            Ok((enc_beside(&dec), dec))
         }
     }
 }
@@ -208,4 +212,19 @@ pub(crate) fn normalize(path: &Path) -> PathBuf {
         (Some(Ok(dir)), Some(name)) => dir.join(name),
         _ => abs,
     }
+}
+
+/// The public key file that goes with the private key file `dec` when only
+/// the private key's path is known (a `decryption-key` option, or
+/// `CONFPASS_DECRYPTION_KEY`): `dec.pem` → `enc.pem`; a name holding `dec`
+/// → the first `dec` made `enc` (`cs-dec.pem` → `cs-enc.pem`); else
+/// `enc.pem` in the same directory.
+pub fn enc_beside(dec: &Path) -> PathBuf {
+    let name = dec.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let enc = if name.contains("dec") {
+        name.replacen("dec", "enc", 1)
+    } else {
+        "enc.pem".to_owned()
+    };
+    dec.with_file_name(enc)
 }

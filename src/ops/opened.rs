@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::crypto::keys::{self, KeyId};
 use crate::error::{Error, Result};
 use crate::fault;
-use crate::fs::files::{parent_dir, remove_stale_temps};
+use crate::fs::files::{TempOf, parent_dir, remove_stale_temps};
 use crate::fs::keyring;
 use crate::fs::platform::Owner;
 use crate::fs::txn::{Created, Locks, Source, lock_for};
@@ -29,6 +29,11 @@ pub(crate) struct Opened {
     pub(crate) enc_path: PathBuf,
     pub(crate) dec_path: PathBuf,
     pub(crate) owner: Owner,
+    /// The paths a server may be given for this file: the path as given,
+    /// and the file's own path when that stands in another directory (the
+    /// path given is a symbolic link), where a relative key path reads
+    /// differently.
+    pub(crate) paths: Vec<PathBuf>,
 }
 
 impl Opened {
@@ -48,8 +53,13 @@ impl Opened {
                 Ok(((source, file, layout, enc_path, dec_path), dirs))
             })?;
         let owner = source.owner();
+        let mut paths = vec![req.config.clone()];
+        let dir = |p: &Path| std::fs::canonicalize(parent_dir(p)).ok();
+        if dir(source.target()) != dir(&req.config) {
+            paths.push(source.target().to_path_buf());
+        }
         let name = source.target().file_name().map(|n| n.to_owned());
-        remove_stale_temps(parent_dir(source.target()), |t| {
+        remove_stale_temps(parent_dir(source.target()), TempOf::Config, |t| {
             name.as_deref().is_some_and(|n| n == t)
         });
         let (enc_dir, dec_dir) = (parent_dir(&enc_path), parent_dir(&dec_path));
@@ -59,7 +69,9 @@ impl Opened {
             &[enc_dir, dec_dir]
         };
         for dir in key_dirs {
-            remove_stale_temps(dir, |t| keyring::belongs_to_pair(t, &enc_path, &dec_path));
+            remove_stale_temps(dir, TempOf::Key, |t| {
+                keyring::belongs_to_pair(t, &enc_path, &dec_path)
+            });
         }
         fault::pause_point("locked");
         Ok(Opened {
@@ -70,7 +82,13 @@ impl Opened {
             enc_path,
             dec_path,
             owner,
+            paths,
         })
+    }
+
+    /// The paths a server may be given, for [`crate::ops::check::Whole`].
+    pub(crate) fn path_refs(&self) -> Vec<&Path> {
+        self.paths.iter().map(PathBuf::as_path).collect()
     }
 
     pub(crate) fn outcome(
@@ -97,6 +115,7 @@ impl Opened {
                 self.source.warnings()
             },
             keeps_previous: self.layout.previous.is_some(),
+            marked: Vec::new(),
         }
     }
 

@@ -17,8 +17,9 @@ use crate::crypto::value::EncryptedValue;
 use crate::error::{Category, Error, Result};
 use crate::fs::keyring::decryption_key_for;
 use crate::ini::ConfigFile;
-use crate::ops::check::PreviousEdit;
 use crate::ops::confserv::{Layout, Stored};
+use crate::ops::intended::PreviousEdit;
+use crate::ops::starts::{KeyView, in_previous};
 use crate::ops::startup::{decrypt_in, password_in, server_key_path};
 
 /// Which stored value a [`Candidate`] is.
@@ -102,49 +103,6 @@ pub(crate) fn decrypt_previous(
     decrypt_in(file, layout, value, &key, &from).map_err(|e| in_previous(e, file, layout))
 }
 
-/// A decryption error of `password`'s kind, said of `previous-password`.
-pub(crate) fn in_previous(e: Error, file: &ConfigFile, layout: &Layout) -> Error {
-    let (reason, category) = match e {
-        Error::WrongKey {
-            value_id,
-            key,
-            key_id,
-            ..
-        } => (
-            format!(
-                "was encrypted for key id {value_id}, but key file {} has key id {key_id}: use the key file that matches {value_id}",
-                key.display()
-            ),
-            Category::Key,
-        ),
-        Error::DecryptFailed { key, .. } => (
-            format!(
-                "does not decrypt with {}: the ciphertext is corrupted or was not made for this key; once the database has the current password, remove it with `confpass --forget-previous`",
-                key.display()
-            ),
-            Category::Decrypt,
-        ),
-        Error::BadPlaintext { key, reason, .. } => (
-            format!(
-                "decrypts with {} to {reason}, which is no password confpass would store",
-                key.display()
-            ),
-            Category::Decrypt,
-        ),
-        Error::MalformedValue { reason, .. } => (
-            format!("malformed encrypted value: {reason}"),
-            Category::Config,
-        ),
-        other => return other,
-    };
-    Error::PreviousPassword {
-        path: file.path().to_path_buf(),
-        section: layout.db_name.clone(),
-        reason,
-        category,
-    }
-}
-
 /// What a writing run does to `previous-password`.
 pub(crate) enum PreviousPlan {
     /// Leave it as it is (or absent).
@@ -214,6 +172,59 @@ impl PreviousPlan {
             Stored::Plain("") => Ok(PreviousPlan::Keep),
             Stored::Plain(p) => encrypt(p),
         }
+    }
+
+    /// The plan, made such that the server finds the key of the previous
+    /// password after the run (PRODUCT.md §12): a value the plan keeps or
+    /// sets that names another key than `enc` stays as it is where the
+    /// start-up lookup from `dec_path` finds its key among `after`; else it
+    /// is re-encrypted for `enc`, where the key it names is at hand (found
+    /// as the start-up call finds it, from the file's own key path or from
+    /// `dec_path`); else the run is refused.
+    pub(crate) fn findable(
+        self,
+        file: &ConfigFile,
+        layout: &Layout,
+        enc: &crate::crypto::keys::EncryptionKey,
+        dec_path: &Path,
+        after: &KeyView<'_>,
+    ) -> Result<PreviousPlan> {
+        let text = match &self {
+            PreviousPlan::Set(v) => v.as_str(),
+            PreviousPlan::Keep => match layout.previous {
+                Some(o) => std::str::from_utf8(file.value(o)).unwrap_or_default(),
+                None => return Ok(self),
+            },
+            PreviousPlan::Remove => return Ok(self),
+        };
+        let Ok(value) = EncryptedValue::parse_reason(text) else {
+            return Ok(self);
+        };
+        let id = value.key_id();
+        if id == enc.id() || after.finds(dec_path, id)? != Some(false) {
+            return Ok(self);
+        }
+        let own = server_key_path(file, layout)?;
+        for from in [own.as_path(), dec_path] {
+            if let Ok((key, _)) = decryption_key_for(from, id)
+                && key.id() == id
+            {
+                let p = decrypt_in(file, layout, &value, &key, from)
+                    .map_err(|e| in_previous(e, file, layout))?;
+                return Ok(PreviousPlan::Set(
+                    EncryptedValue::encrypt(enc, &p)?.to_string(),
+                ));
+            }
+        }
+        Err(Error::PreviousPassword {
+            path: file.path().to_path_buf(),
+            section: layout.db_name.clone(),
+            reason: format!(
+                "would be encrypted for key id {id}, which a server reading {} would not find after this run, and the private key for {id} is not at hand to re-encrypt it: run where that key is, or once the database has the current password run `confpass --forget-previous` first",
+                dec_path.display()
+            ),
+            category: Category::Key,
+        })
     }
 
     /// Makes the change in `ed`: a new `previous-password` goes right after

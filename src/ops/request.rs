@@ -8,9 +8,10 @@ use std::path::PathBuf;
 use secrecy::SecretString;
 
 use crate::crypto::keys::{self, KeyId};
+use crate::crypto::value::EncryptedValue;
 use crate::error::{PasswordOrigin, Result};
-use crate::ini::ConfigFile;
-use crate::ops::confserv::{self, Layout, Stored};
+use crate::ini::{ConfigFile, names_match};
+use crate::ops::confserv;
 use crate::ops::keyfiles::KeyFiles;
 
 /// A password prompt, called only when the file holds no password to encrypt.
@@ -122,8 +123,8 @@ pub struct Outcome {
     pub created: Vec<PathBuf>,
     /// What was done.
     pub action: Action,
-    /// In a dry run that would change the file: before and after, any plain
-    /// password masked.
+    /// In a dry run that would change the file: before and after, every
+    /// password-holding option masked on both sides.
     pub preview: Option<Preview>,
     /// Whether this was a dry run (nothing was written).
     pub dry_run: bool,
@@ -132,6 +133,9 @@ pub struct Outcome {
     pub warnings: Vec<String>,
     /// Whether the file (in a dry run: would) keep a `previous-password`.
     pub keeps_previous: bool,
+    /// Other server sections of the file that read the same database
+    /// section and were (would be) marked `encryption = true`.
+    pub marked: Vec<String>,
 }
 
 /// What an operation did to the file.
@@ -148,6 +152,9 @@ pub enum Action {
     RotationCompleted,
     /// `previous-password` was removed (`--forget-previous`).
     PreviousForgotten,
+    /// The value was already encrypted; server sections that read it now
+    /// say `encryption = true`.
+    Marked,
 }
 
 impl Action {
@@ -159,18 +166,34 @@ impl Action {
             Action::Rotated => "rotated",
             Action::RotationCompleted => "rotation-completed",
             Action::PreviousForgotten => "previous-forgotten",
+            Action::Marked => "marked",
         }
     }
 }
 
-/// The file as it is and as it would be, for a dry run. A plain password in
-/// `before` is shown as `********`.
+/// The file as it is and as it would be, for a dry run, both masked: the
+/// value of every password-holding option (`password`, `previous-password`,
+/// in any section) shows only when it is a well-formed encrypted value, and
+/// reads `********` otherwise.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Preview {
-    /// The current content, any plain password masked.
+    /// The current content, every password-holding option masked.
     pub before: Vec<u8>,
-    /// The content the operation would write.
+    /// The content the operation would write, every password-holding option
+    /// masked.
     pub after: Vec<u8>,
+}
+
+impl Preview {
+    /// The preview of an edit of `file` into `after`, both sides masked
+    /// ([`masked`]).
+    pub(crate) fn masked(file: &ConfigFile, after: Vec<u8>) -> Preview {
+        let after = ConfigFile::parse(file.path(), after);
+        Preview {
+            before: masked(file),
+            after: masked(&after),
+        }
+    }
 }
 
 impl std::fmt::Debug for Preview {
@@ -184,19 +207,63 @@ impl std::fmt::Debug for Preview {
     }
 }
 
-/// The file's content with a plain password value, and a plain previous
-/// password, replaced by `********`.
-pub(crate) fn masked(file: &ConfigFile, layout: &Layout, stored: &Stored<'_>) -> Vec<u8> {
+/// What a masked value reads.
+const MASK: &str = "********";
+
+/// The file's content with the value of every password-holding option
+/// (`password` and `previous-password`, any case, in every section and
+/// before the first) replaced by `********`, but an empty value and a
+/// well-formed encrypted one ([`EncryptedValue::parse`]): a plain password,
+/// or anything else that might be one, never shows.
+pub(crate) fn masked(file: &ConfigFile) -> Vec<u8> {
     let mut ed = file.editor();
-    if let Stored::Plain(p) = stored
-        && !p.is_empty()
-    {
-        ed.set(layout.password, "********");
-    }
-    if let (Some(o), Ok(Some(Stored::Plain(p)))) = (layout.previous, layout.stored_previous(file))
-        && !p.is_empty()
-    {
-        ed.set(o, "********");
+    for (o, name, value) in file.options_iter() {
+        let holds_password = names_match(name, confserv::PASSWORD_OPTION)
+            || names_match(name, confserv::PREVIOUS_PASSWORD_OPTION);
+        let encrypted = std::str::from_utf8(value).is_ok_and(|v| EncryptedValue::parse(v).is_ok());
+        if holds_password && !value.is_empty() && !encrypted {
+            ed.set(o, MASK);
+        }
     }
     ed.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VALUE: &str = "ENC[RSA-OAEP-SHA256,kid:ce41f02ea24f8f2f,data:AAEC]";
+
+    fn masked_text(text: &str) -> String {
+        String::from_utf8(masked(&ConfigFile::parse("c.conf", text.into()))).unwrap()
+    }
+
+    #[test]
+    fn every_password_holding_option_of_every_section_is_masked() {
+        let text = format!(
+            "password = top\n[cs]\nserver = db\n[db]\nPassword = p1\r\nprevious-password = {VALUE}\n\
+             [db_backup]\nPREVIOUS-PASSWORD=p2\npassword =\nusername = password\n\
+             ; password = in a comment\n[other]\npassword = ENC[x]\npassword-hint = shown"
+        );
+        assert_eq!(
+            masked_text(&text),
+            format!(
+                "password = ********\n[cs]\nserver = db\n[db]\nPassword = ********\r\nprevious-password = {VALUE}\n\
+                 [db_backup]\nPREVIOUS-PASSWORD=********\npassword =\nusername = password\n\
+                 ; password = in a comment\n[other]\npassword = ********\npassword-hint = shown"
+            )
+        );
+    }
+
+    #[test]
+    fn a_preview_masks_both_sides() {
+        let file = ConfigFile::parse("c.conf", b"[db]\npassword = old\n".to_vec());
+        let after = format!("[db]\npassword = {VALUE}\n[db2]\npassword = other\n");
+        let p = Preview::masked(&file, after.into_bytes());
+        assert_eq!(p.before, b"[db]\npassword = ********\n");
+        assert_eq!(
+            String::from_utf8(p.after).unwrap(),
+            format!("[db]\npassword = {VALUE}\n[db2]\npassword = ********\n")
+        );
+    }
 }

@@ -17,12 +17,17 @@ use crate::crypto::keys::{DecryptionKey, EncryptionKey};
 use crate::crypto::value::{EncryptedValue, check_password};
 use crate::error::{Error, PasswordOrigin, Result};
 use crate::fault;
-use crate::fs::files::rename_synced;
-use crate::fs::keyring::{self, exists, staged_path};
+use crate::fs::files::{parent_dir, rename_synced};
+use crate::fs::keyring::{self, exists, retired_path, staged_path};
+use crate::fs::platform::dir_writable;
+use crate::ops::check::Whole;
 use crate::ops::confserv::Stored;
+use crate::ops::intended::Allowed;
 use crate::ops::opened::Opened;
 use crate::ops::previous::{PreviousPlan, decrypt_previous};
-use crate::ops::request::{Action, Outcome, Preview, Request, masked};
+use crate::ops::rekey::{every_reader_follows, others_for_new_key};
+use crate::ops::request::{Action, Outcome, Preview, Request};
+use crate::ops::starts::KeyView;
 
 /// Rotates the key pair of the file in `req` (its password and prompt are not
 /// used): see the module documentation. A rerun after an interrupted rotation
@@ -112,32 +117,63 @@ pub fn rotate_keys(req: Request<'_>) -> Result<Outcome> {
         }
         _ => PreviousPlan::Keep,
     };
+    // Every other value the rotated key opens, in whatever section, moves
+    // to the new key too; every server section reading one of them must
+    // then find the new key where this rotation puts it.
+    let rotated = [
+        (kid, &old, from.as_path()),
+        (current.id(), &current, dec_path.as_path()),
+    ];
+    let moved = others_for_new_key(file, layout, rotated, &new)?;
+    let mut dbs: Vec<String> = moved.iter().map(|m| m.section.clone()).collect();
+    dbs.dedup();
+    every_reader_follows(file, layout, &dbs, dec_path)?;
     let mut ed = file.editor();
     ed.set(layout.password, &new_value.to_string());
     previous.apply(&mut ed, layout);
+    for m in &moved {
+        ed.set(m.option, &m.text);
+    }
     let new_bytes = ed.finish();
+    let before = KeyView::disk(true);
+    let after = KeyView::disk(true)
+        .with(dec_path, Some(&new))
+        .with(&retired_path(dec_path, current.id()), Some(&current));
+    let mut allowed = Allowed::only(layout).previous(previous.edit());
+    allowed.dbs = dbs;
     crate::ops::check::edited(
         file,
         &new_bytes,
-        layout,
+        &allowed,
         dec_path,
         new.id(),
         Some((&new, &password)),
-        previous.edit(),
+        &Whole {
+            paths: &opened.path_refs(),
+            changed: Vec::new(),
+            before: &before,
+            after: &after,
+        },
     )?;
     let (staged_dec, staged_enc) = (
         staged_path(dec_path, new.id()),
         staged_path(enc_path, new.id()),
     );
     if req.dry_run {
-        let preview = Preview {
-            before: masked(file, layout, &stored),
-            after: new_bytes,
-        };
+        let preview = Preview::masked(file, new_bytes);
         let created = vec![staged_dec, staged_enc];
         return Ok(opened.outcome(&req, new.id(), Action::Rotated, created, Some(preview)));
     }
 
+    // Promotion renames over dec.pem and enc.pem after the commit: a key
+    // directory this run cannot write would leave a rotation no rerun
+    // completes, so it is refused now, while nothing is written.
+    for dir in [parent_dir(dec_path), parent_dir(enc_path)] {
+        dir_writable(dir).map_err(|e| Error::Write {
+            path: dir.to_path_buf(),
+            source: e,
+        })?;
+    }
     opened.write(&new_bytes, |created| {
         if let Some(p) = keyring::retire(dec_path, current.id(), true, owner)? {
             created.push(p, "retired-dec");

@@ -14,6 +14,7 @@ mod args;
 mod diff;
 mod docs;
 mod output;
+mod report;
 
 use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
@@ -82,8 +83,8 @@ fn run(plan: Plan) -> Result<(Zeroizing<String>, u8), Error> {
         Mode::Check => {
             let report = confpass::check(&plan.config, &plan.section)?;
             Ok((
-                Zeroizing::new(output::report(&report, plan.json)),
-                output::report_code(&report),
+                Zeroizing::new(report::report(&report, plan.json)),
+                report::report_code(&report),
             ))
         }
         Mode::Reveal => {

@@ -3,7 +3,7 @@
 //! an optional hint.
 //! Nothing here ever receives a plain password, but `--reveal`'s.
 
-use confpass::{Category, Error, Outcome, Report, State};
+use confpass::{Category, Error, Outcome};
 use serde::Serialize;
 
 use crate::diff::diff;
@@ -19,23 +19,6 @@ pub fn exit_code(category: Category) -> u8 {
         Category::Committed => 7,
         _ => 1,
     }
-}
-
-/// `--check`'s exit code for a state: 0 decryptable, 10 plain, 11 another key, 12 corrupt.
-pub fn check_code(state: &State) -> u8 {
-    match state {
-        State::Decryptable { .. } => 0,
-        State::Plain => 10,
-        State::OtherKey { .. } => 11,
-        _ => 12,
-    }
-}
-
-/// `--check`'s exit code for a report: the worse of the password's and, in
-/// a rotation, the previous password's (a server falls back on it).
-pub fn report_code(r: &Report) -> u8 {
-    let previous = r.previous.as_ref().map_or(0, check_code);
-    check_code(&r.state).max(previous)
 }
 
 fn paths(list: &[std::path::PathBuf]) -> Vec<String> {
@@ -55,6 +38,10 @@ struct OutcomeJson<'a> {
     warnings: &'a [String],
     /// Whether the file keeps a `previous-password` (a rotation in progress).
     keeps_previous: bool,
+    /// Other server sections that read the same database section and were
+    /// marked `encryption = true`; left out when there are none.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    marked: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     diff: Option<String>,
 }
@@ -77,6 +64,7 @@ pub fn outcome(o: &Outcome, json: bool) -> String {
             dry_run: o.dry_run,
             warnings: &o.warnings,
             keeps_previous: o.keeps_previous,
+            marked: &o.marked,
             diff,
         });
     }
@@ -96,6 +84,9 @@ pub fn outcome(o: &Outcome, json: bool) -> String {
                 "{file}: finished an interrupted key rotation; the password in [{db}] is encrypted with key {kid}"
             )
         }
+        confpass::Action::Marked => {
+            format!("{file}: the password in [{db}] is already encrypted with key {kid}")
+        }
         confpass::Action::PreviousForgotten => {
             format!(
                 "{file}: removed previous-password from [{db}]; the password is encrypted with key {kid}"
@@ -103,6 +94,15 @@ pub fn outcome(o: &Outcome, json: bool) -> String {
         }
         _ => format!("{file}: encrypted the password in [{db}] with key {kid}"),
     };
+    if !o.marked.is_empty() {
+        let sections: Vec<String> = o.marked.iter().map(|s| format!("[{s}]")).collect();
+        let verb = if o.dry_run { "would set" } else { "set" };
+        line.push_str(&format!(
+            "; {verb} `encryption = true` in {}, which read{} it too",
+            sections.join(", "),
+            if sections.len() == 1 { "s" } else { "" }
+        ));
+    }
     if o.keeps_previous {
         line.push_str("; previous-password is kept");
     }
@@ -187,106 +187,17 @@ pub fn pruned(p: &confpass::Pruned, json: bool) -> String {
     }
 }
 
-/// A state's fields in JSON.
-#[derive(Serialize)]
-struct StateJson<'a> {
-    state: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    key_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    value_key_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    key_file: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<&'a str>,
-}
-
-impl<'a> StateJson<'a> {
-    fn of(state: &'a State) -> Self {
-        let (name, key_id, value_key_id, key_file, reason) = match state {
-            State::Plain => ("plain", None, None, None, None),
-            State::Decryptable { key_id, key } => {
-                ("decryptable", Some(key_id), Some(key_id), Some(key), None)
-            }
-            State::OtherKey {
-                value_id,
-                key_id,
-                key,
-            } => ("other-key", Some(key_id), Some(value_id), Some(key), None),
-            State::Corrupt { reason } => ("corrupt", None, None, None, Some(reason.as_str())),
-            _ => ("unknown", None, None, None, None),
-        };
-        StateJson {
-            state: name,
-            key_id: key_id.map(|k| k.to_string()),
-            value_key_id: value_key_id.map(|k| k.to_string()),
-            key_file: key_file.map(|p| p.display().to_string()),
-            reason,
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct ReportJson<'a> {
-    file: String,
-    server_section: &'a str,
-    db_section: &'a str,
-    #[serde(flatten)]
-    state: StateJson<'a>,
-    /// `previous-password`'s state, when the file keeps one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    previous: Option<StateJson<'a>>,
-}
-
-/// The result of `--check`, as text or JSON: a line for the password, and
-/// one for `previous-password` when the file keeps one.
-pub fn report(r: &Report, json: bool) -> String {
-    if json {
-        return to_json(&ReportJson {
-            file: r.file.display().to_string(),
-            server_section: &r.server_section,
-            db_section: &r.db_section,
-            state: StateJson::of(&r.state),
-            previous: r.previous.as_ref().map(StateJson::of),
-        });
-    }
-    let (file, db) = (r.file.display(), &r.db_section);
-    let line = |what: &str, state: &State| match state {
-        State::Plain => {
-            format!("{file}: the {what} in [{db}] is plain text; encrypt it with `confpass -p`")
-        }
-        State::Decryptable { key_id, key } => {
-            format!(
-                "{file}: the {what} in [{db}] is encrypted and decrypts with key {key_id} ({})",
-                key.display()
-            )
-        }
-        State::OtherKey {
-            value_id,
-            key_id,
-            key,
-        } => format!(
-            "{file}: the {what} in [{db}] is encrypted for key {value_id}, but the server's key {} is key {key_id}",
-            key.display()
-        ),
-        State::Corrupt { reason } => format!("{file}: the {what} in [{db}] is corrupt: {reason}"),
-        _ => format!("{file}: unknown state"),
-    };
-    let mut text = line("password", &r.state);
-    if let Some(previous) = &r.previous {
-        text.push('\n');
-        text.push_str(&line("previous-password", previous));
-    }
-    text
-}
-
 #[derive(Serialize)]
 struct ErrorJson<'a> {
     error: String,
     category: &'a str,
     exit_code: u8,
-    /// Whether the configuration file was replaced before the failure.
+    /// Whether the configuration file was replaced before the failure, or,
+    /// for `--prune-keys`, files were removed before it.
     committed: bool,
+    /// `--prune-keys`: the files removed before the failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    removed: Option<Vec<String>>,
 }
 
 /// An error as JSON for stdout (the message also goes to stderr).
@@ -305,6 +216,10 @@ pub fn error_json(e: &Error) -> String {
         category,
         exit_code: exit_code(e.category()),
         committed: e.category() == Category::Committed,
+        removed: match e {
+            Error::PruneIncomplete { removed, .. } => Some(paths(removed)),
+            _ => None,
+        },
     })
 }
 
@@ -315,10 +230,11 @@ pub fn usage_json(message: &str) -> String {
         category: "usage",
         exit_code: exit_code(Category::Usage),
         committed: false,
+        removed: None,
     })
 }
 
-fn to_json(value: &impl Serialize) -> String {
+pub fn to_json(value: &impl Serialize) -> String {
     serde_json::to_string(value)
         .unwrap_or_else(|e| format!("{{\"error\":\"cannot format JSON: {e}\"}}"))
 }

@@ -5,7 +5,8 @@
 //! DACL), keeping a file's owner, group, mode, ACLs and extended attributes
 //! (POSIX ACLs and SELinux labels are extended attributes) on its
 //! replacement, the owner of new key files, the protection check of a
-//! private key, directory locks and flushes, and switching core dumps off.
+//! private key, directory locks and flushes, whether a directory can be
+//! written, and switching core dumps off.
 //! This file is the portable API the rest of the crate calls; `unix.rs`
 //! implements it through `rustix` (safe system calls), `windows.rs` through
 //! std and `windows/win32.rs` (the crate's only `unsafe`, Windows only).
@@ -195,6 +196,16 @@ impl Dir {
 /// `FlushFileBuffers` on the directory, where its file system allows it).
 pub(crate) fn sync_dir(path: &Path) -> io::Result<()> {
     sys::sync_dir(path)
+}
+
+/// Whether this process may remove entries of the directory `dir`; an
+/// error says why not (Unix: `access(2)` with `W_OK`, which also reports a
+/// read-only file system). Asked before a run removes its first file, so
+/// that what can never succeed is refused while nothing is removed yet. On
+/// Windows the answer is always yes: NTFS ACLs (a delete right on the file,
+/// or delete-child on the folder) are judged by the removal itself.
+pub(crate) fn dir_writable(dir: &Path) -> io::Result<()> {
+    sys::dir_writable(dir)
 }
 
 /// Switches core dumps off for this process, so that a crash while it holds

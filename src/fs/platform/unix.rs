@@ -2,7 +2,8 @@
 //! `O_NONBLOCK` opens, device and inode, new files created with mode 0600,
 //! owners given with `fchown`, modes,
 //! extended attributes (POSIX ACLs, SELinux labels) copied and read back,
-//! directories locked with `flock` and flushed with `fsync`, and core dumps
+//! directories locked with `flock`, flushed with `fsync` and asked whether
+//! they can be written with `access`, and core dumps
 //! switched off with `setrlimit` and `PR_SET_DUMPABLE`.
 
 use std::fs::{self, File, OpenOptions};
@@ -119,6 +120,10 @@ pub(super) fn replace(from: &Path, to: &Path) -> io::Result<()> {
 
 pub(super) fn sync_dir(path: &Path) -> io::Result<()> {
     File::open(path)?.sync_all()
+}
+
+pub(super) fn dir_writable(dir: &Path) -> io::Result<()> {
+    rustix::fs::access(dir, rustix::fs::Access::WRITE_OK).map_err(io::Error::from)
 }
 
 pub(super) fn disable_core_dumps() -> io::Result<()> {
