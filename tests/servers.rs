@@ -1722,3 +1722,89 @@ fn fail_rotate_keys_with_a_key_directory_it_cannot_write_changes_nothing() {
     set_mode(&s.path("k"), 0o755);
     assert_every_server_starts(&[(&f, "confserv", OLD, None)]);
 }
+
+// ------------- 15. finding 3: a dry run shows only what changes, masked
+
+#[test]
+fn dry_run_of_a_two_server_file_shows_only_changed_lines_and_no_password() {
+    let original = two_servers_two_databases();
+    let s = Scratch::with_config(original.as_bytes());
+    fs::create_dir(s.path("k")).unwrap();
+    s.install_key("test-dec.pem", "k/dec.pem");
+    s.install_key("test-enc.pem", "k/enc.pem");
+    let f = s.path("confserv.conf");
+    let before = s.snapshot();
+    for json_flag in [false, true] {
+        let mut args = vec!["-p", "--dry-run", "-keys", "k/enc.pem", "k/dec.pem"];
+        if json_flag {
+            args.push("--json");
+        }
+        // `never_showing` fails the run if any password appears anywhere.
+        let out = confpass(&s, &args).exit(0);
+        let diff = if json_flag {
+            json(&out)["diff"].as_str().unwrap().to_owned()
+        } else {
+            stdout(&out)
+        };
+        let changed = changed_lines(&diff);
+        let dec = abs(&s, "k/dec.pem");
+        assert_eq!(
+            changed,
+            [
+                "-encryption = false".to_owned(),
+                "+encryption = true".to_owned(),
+                format!("+decryption-key = {dec}"),
+                "-password = ********".to_owned(),
+                format!("+password = {}", section_value_of_dry_run(&diff)),
+            ],
+            "json: {json_flag}; diff:\n{diff}"
+        );
+        assert!(
+            !diff.contains("db2.example.com"),
+            "an unchanged line far away: {diff}"
+        );
+        assert_unchanged(&s, &before, "a dry run");
+    }
+    assert_every_server_starts(&[
+        (&f, "confserv", PRIMARY, None),
+        (&f, "confserv_backup", BACKUP, None),
+    ]);
+}
+
+/// The `ENC[…]` value on the `+password` line of a dry run's diff.
+fn section_value_of_dry_run(diff: &str) -> String {
+    let line = diff
+        .lines()
+        .find(|l| l.starts_with("+password = ENC["))
+        .unwrap_or_else(|| panic!("no new password line in:\n{diff}"));
+    line["+password = ".len()..].to_owned()
+}
+
+// -------------- 16. finding 9: an administrator's files are not temporaries
+
+#[test]
+fn p_that_changes_nothing_leaves_an_administrators_look_alike_files() {
+    let s = encrypted_sample();
+    let dec = fs::read(s.path("dec.pem")).unwrap();
+    s.write(".dec.pem.backup.tmp", &dec);
+    set_mode(&s.path(".dec.pem.backup.tmp"), 0o600);
+    s.write(
+        ".confserv.conf.before.tmp",
+        s.read("confserv.conf").as_slice(),
+    );
+    s.write(".confserv.conf.a1B2c3.tmp", b"an administrator's note\n");
+    s.write(".dec.pem.Xy12ab.tmp", &dec);
+    set_mode(&s.path(".dec.pem.Xy12ab.tmp"), 0o600);
+    let f = s.path("confserv.conf");
+    let before = s.snapshot();
+    for args in [
+        &["-p"][..],
+        &["--forget-previous"],
+        &["-p", "-s", "confserv"],
+    ] {
+        let out = confpass(&s, args).exit(0);
+        assert!(stdout(&out).contains("nothing changed"), "{}", stdout(&out));
+        assert_unchanged(&s, &before, &args.join(" "));
+    }
+    assert_every_server_starts(&[(&f, "confserv", OLD, None)]);
+}

@@ -19,6 +19,7 @@ use std::rc::Rc;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::crypto::keys::{DecryptionKey, KeyId};
+use crate::crypto::value::EncryptedValue;
 use crate::error::{Category, Error, Result};
 use crate::fs::keyring::{retired_path, staged_path};
 use crate::ini::{ConfigFile, names_match};
@@ -141,47 +142,97 @@ impl KeyView<'_> {
     }
 }
 
-/// One password as a server section reads it at start-up.
-enum Read {
-    /// Plain, or decrypted: the password.
-    Known(SecretString),
-    /// Encrypted for a key that is not on this host.
-    Unknown,
+/// One password as a server section reads it at start-up: plain, or an
+/// encrypted value with the key the lookup found for it (`None`: not on
+/// this host). Decrypting waits until a comparison needs it.
+enum Read<'k> {
+    Plain(SecretString),
+    Sealed {
+        value: EncryptedValue,
+        key: Option<(Held<'k>, PathBuf)>,
+    },
 }
 
-impl Read {
-    fn same(&self, other: &Read) -> bool {
-        match (self, other) {
-            (Read::Known(a), Read::Known(b)) => a.expose_secret() == b.expose_secret(),
-            _ => true,
+impl Read<'_> {
+    /// The password, where this host can tell it.
+    fn open(&self, file: &ConfigFile, layout: &Layout) -> Result<Option<SecretString>> {
+        match self {
+            Read::Plain(p) => Ok(Some(p.clone())),
+            Read::Sealed {
+                value,
+                key: Some((k, from)),
+            } => decrypt_in(file, layout, value, k, from).map(Some),
+            Read::Sealed { key: None, .. } => Ok(None),
         }
     }
 }
 
+/// Whether `a` (in `old`) and `b` (in `new`) give the same password: the
+/// same value found under the same key id does without decrypting; a value
+/// this host cannot open is taken on trust.
+fn same(
+    a: &Read<'_>,
+    b: &Read<'_>,
+    old: (&ConfigFile, &Layout),
+    new: (&ConfigFile, &Layout),
+) -> Result<bool> {
+    if let (
+        Read::Sealed {
+            value: va,
+            key: Some((ka, _)),
+        },
+        Read::Sealed {
+            value: vb,
+            key: Some((kb, _)),
+        },
+    ) = (a, b)
+        && va == vb
+        && ka.id() == kb.id()
+    {
+        return Ok(true);
+    }
+    Ok(match (a.open(old.0, old.1)?, b.open(new.0, new.1)?) {
+        (Some(x), Some(y)) => x.expose_secret() == y.expose_secret(),
+        _ => true,
+    })
+}
+
 /// What a server section reads at start-up: its password and, during a
 /// rotation, its previous one.
-struct Reads {
-    current: Read,
-    previous: Option<Read>,
+struct Reads<'k> {
+    current: Read<'k>,
+    previous: Option<Read<'k>>,
 }
 
 /// The start-up call and the candidates call of the server section
-/// `layout`, with the keys of `keys`.
-fn reads(file: &ConfigFile, layout: &Layout, keys: &KeyView<'_>) -> Result<Reads> {
-    let decrypt = |v: &crate::crypto::value::EncryptedValue| -> Result<Read> {
-        match keys.find(&server_key_path(file, layout)?, v.key_id())? {
-            Found::Key(k, from) => decrypt_in(file, layout, v, &k, &from).map(Read::Known),
-            Found::Unknown => Ok(Read::Unknown),
-        }
+/// `layout`, with the keys of `keys`, up to the decryption: the errors they
+/// would meet but for a corrupted ciphertext.
+fn reads<'k>(file: &ConfigFile, layout: &Layout, keys: &KeyView<'k>) -> Result<Reads<'k>> {
+    let key_path = server_key_path(file, layout)?;
+    let seal = |value: EncryptedValue| -> Result<Read<'k>> {
+        let key = match keys.find(&key_path, value.key_id())? {
+            Found::Key(k, from) if k.id() == value.key_id() => Some((k, from)),
+            Found::Key(k, from) => {
+                return Err(Error::WrongKey {
+                    path: file.path().to_path_buf(),
+                    section: layout.db_name.clone(),
+                    value_id: value.key_id(),
+                    key: from,
+                    key_id: k.id(),
+                });
+            }
+            Found::Unknown => None,
+        };
+        Ok(Read::Sealed { value, key })
     };
     let current = match layout.stored(file)? {
-        Stored::Encrypted(v) => decrypt(&v)?,
-        Stored::Plain(_) => Read::Known(password_in(file, layout)?),
+        Stored::Encrypted(v) => seal(v)?,
+        Stored::Plain(_) => Read::Plain(password_in(file, layout)?),
     };
     let previous = match layout.stored_previous(file)? {
         None | Some(Stored::Plain("")) => None,
-        Some(Stored::Plain(p)) => Some(Read::Known(SecretString::from(p.to_owned()))),
-        Some(Stored::Encrypted(v)) => Some(decrypt(&v).map_err(|e| in_previous(e, file, layout))?),
+        Some(Stored::Plain(p)) => Some(Read::Plain(SecretString::from(p.to_owned()))),
+        Some(Stored::Encrypted(v)) => Some(seal(v).map_err(|e| in_previous(e, file, layout))?),
     };
     Ok(Reads { current, previous })
 }
@@ -191,7 +242,8 @@ fn reads(file: &ConfigFile, layout: &Layout, keys: &KeyView<'_>) -> Result<Reads
 /// `after`), or would read another password, unless its database section is
 /// one of `changed` (whose values the edit sets, and checks itself). Each
 /// of `paths` is a path the server may be given (the file's own, a
-/// symbolic link to it): every one is checked.
+/// symbolic link to it): every one is checked. A value decrypts only where
+/// it changed, or the key it is found under did.
 pub(crate) fn keep_every_server(
     old: &ConfigFile,
     new: &[u8],
@@ -215,21 +267,23 @@ pub(crate) fn keep_every_server(
                 section: server.name.clone(),
                 reason,
             };
-            let now = Layout::locate(&new_f, &server.name, None)
-                .and_then(|l| reads(&new_f, &l, after))
-                .map_err(|e| refuse(e.to_string()))?;
+            let now_layout =
+                Layout::locate(&new_f, &server.name, None).map_err(|e| refuse(e.to_string()))?;
+            let now = reads(&new_f, &now_layout, after).map_err(|e| refuse(e.to_string()))?;
             if changed
                 .iter()
                 .any(|db| names_match(layout.db_name.as_bytes(), db))
             {
                 continue;
             }
+            let (o, n) = ((&old_f, layout), (&new_f, &now_layout));
+            let refused = |e: Error| refuse(e.to_string());
             let same_previous = match (&was.previous, &now.previous) {
                 (None, None) => true,
-                (Some(a), Some(b)) => a.same(b),
+                (Some(a), Some(b)) => same(a, b, o, n).map_err(refused)?,
                 _ => false,
             };
-            if !was.current.same(&now.current) || !same_previous {
+            if !same(&was.current, &now.current, o, n).map_err(refused)? || !same_previous {
                 return Err(refuse(format!(
                     "it would read another password from [{}] than before",
                     layout.db_name
@@ -280,5 +334,126 @@ pub(crate) fn in_previous(e: Error, file: &ConfigFile, layout: &Layout) -> Error
         section: layout.db_name.clone(),
         reason,
         category,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A primary and a backup reading their own database sections, both
+    /// encrypted for `dec.pem` in a new directory; the key, the directory
+    /// and the file's text.
+    fn two_servers() -> (DecryptionKey, tempfile::TempDir, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let key = DecryptionKey::generate(2048).unwrap();
+        key.save(&dir.path().join("dec.pem")).unwrap();
+        let enc = |p: &str| EncryptedValue::encrypt(key.public(), &SecretString::from(p)).unwrap();
+        let text = format!(
+            "[confserv]\nserver = db\nencryption = true\n[confserv_backup]\nserver = db_backup\nencryption = true\n\
+             [db]\npassword = {}\n[db_backup]\npassword = {}\n",
+            enc("primary"),
+            enc("backup")
+        );
+        (key, dir, text)
+    }
+
+    fn check(
+        dir: &Path,
+        old: &str,
+        new: &str,
+        changed: &[&str],
+        after: &KeyView<'_>,
+    ) -> Result<()> {
+        let path = dir.join("c.conf");
+        let old = ConfigFile::parse(&path, old.as_bytes().to_vec());
+        keep_every_server(
+            &old,
+            new.as_bytes(),
+            &[path.as_path()],
+            changed,
+            &KeyView::disk(true),
+            after,
+        )
+    }
+
+    fn refused_section(r: Result<()>) -> String {
+        match r {
+            Err(Error::ServerLeftBehind { section, .. }) => section,
+            other => panic!("not refused: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_edit_that_leaves_every_server_as_it_was_passes() {
+        let (_key, dir, text) = two_servers();
+        let new = text.replace("[confserv]\n", "[confserv]\nport = 2020\n");
+        check(dir.path(), &text, &new, &[], &KeyView::disk(true)).unwrap();
+    }
+
+    #[test]
+    fn fail_a_backup_left_unmarked_is_refused_by_name() {
+        let (_key, dir, text) = two_servers();
+        let new = text.replacen("encryption = true\n[db]", "encryption = false\n[db]", 1);
+        let r = check(dir.path(), &text, &new, &["db"], &KeyView::disk(true));
+        assert_eq!(refused_section(r), "confserv_backup");
+    }
+
+    #[test]
+    fn fail_a_value_moved_to_a_key_the_server_will_not_find_is_refused() {
+        let (key, dir, text) = two_servers();
+        let other = DecryptionKey::generate(2048).unwrap();
+        let backup = text
+            .lines()
+            .last()
+            .unwrap()
+            .trim_start_matches("password = ")
+            .to_owned();
+        let moved = EncryptedValue::encrypt(other.public(), &SecretString::from("backup")).unwrap();
+        let new = text.replace(&backup, &moved.to_string());
+        let r = check(dir.path(), &text, &new, &[], &KeyView::disk(true));
+        assert_eq!(refused_section(r), "confserv_backup");
+        // Once the run leaves that key where the backup looks, it passes;
+        // the old key kept under its retired name serves nothing else here.
+        let dec = dir.path().join("dec.pem");
+        let retired = crate::fs::keyring::retired_path(&dec, key.id());
+        let after = KeyView::disk(true)
+            .with(&dec, Some(&other))
+            .with(&retired, Some(&key));
+        let primary = text
+            .lines()
+            .nth(7)
+            .unwrap()
+            .trim_start_matches("password = ")
+            .to_owned();
+        let moved_primary =
+            EncryptedValue::encrypt(other.public(), &SecretString::from("primary")).unwrap();
+        let new = new.replace(&primary, &moved_primary.to_string());
+        check(dir.path(), &text, &new, &[], &after).unwrap();
+    }
+
+    #[test]
+    fn fail_a_value_that_would_decrypt_to_another_password_is_refused() {
+        let (key, dir, text) = two_servers();
+        let backup = text
+            .lines()
+            .last()
+            .unwrap()
+            .trim_start_matches("password = ")
+            .to_owned();
+        let other =
+            EncryptedValue::encrypt(key.public(), &SecretString::from("not the backup's")).unwrap();
+        let new = text.replace(&backup, &other.to_string());
+        let r = check(dir.path(), &text, &new, &[], &KeyView::disk(true));
+        assert_eq!(refused_section(r), "confserv_backup");
+        // Unless the edit means to change that database section's password.
+        check(
+            dir.path(),
+            &text,
+            &new,
+            &["db_backup"],
+            &KeyView::disk(true),
+        )
+        .unwrap();
     }
 }
