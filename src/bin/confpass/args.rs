@@ -101,7 +101,7 @@ pub struct Flags {
     #[arg(short = 's', value_name = "SECTION")]
     section: Option<String>,
 
-    /// The key files; none given: enc.pem and dec.pem beside the configuration file. Also spelled -keys.
+    /// The key files; none given: the private key the server section reads at start-up (CONFPASS_DECRYPTION_KEY, else decryption-key, else dec.pem beside the configuration file) and the public key beside it. Also spelled -keys.
     #[arg(long = "keys", num_args = 0..=2, value_names = ["ENC", "DEC"])]
     keys: Option<Vec<PathBuf>>,
 
@@ -121,7 +121,7 @@ pub struct Flags {
     #[arg(long, value_name = "N", default_value_t = DEFAULT_BITS)]
     bits: usize,
 
-    /// With -p or --rotate-keys: show the change as a diff (passwords masked) and write nothing.
+    /// With -p, --rotate-keys, --forget-previous or --prune-keys: show the change (a diff, every password masked) and write nothing.
     #[arg(long)]
     dry_run: bool,
 
