@@ -66,12 +66,16 @@ pub fn encrypt_file(mut req: Request<'_>) -> Result<Outcome> {
     let keys = settle_keys(enc_path, dec_path, req.bits, &password, origin)
         .map_err(|e| in_file(e, file, layout))?;
 
-    // An encrypted value that already holds this password stays as it is.
-    if let (Stored::Encrypted(value), Some(dec)) = (&stored, &keys.dec)
+    // An encrypted value that already holds this password stays as it is,
+    // whichever key the start-up lookup finds it under (dec.pem's, or a
+    // staged or retired one another file's rotation left it with).
+    if let Stored::Encrypted(value) = &stored
+        && keys.dec.is_some()
         && !keys.write_dec
         && !keys.write_enc
-        && value.key_id() == dec.id()
-        && let Ok(current) = crate::ops::startup::decrypt_in(file, layout, value, dec, dec_path)
+        && let Ok((key, from)) = crate::fs::keyring::decryption_key_for(dec_path, value.key_id())
+        && key.id() == value.key_id()
+        && let Ok(current) = crate::ops::startup::decrypt_in(file, layout, value, &key, &from)
         && current.expose_secret() == password.expose_secret()
     {
         return mark_readers(&opened, &req, &readers, value);

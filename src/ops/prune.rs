@@ -188,13 +188,22 @@ fn sort_files(reading: &Reading, out: &mut Pruned) -> Result<Vec<(PathBuf, &'sta
     for private in [false, true] {
         for (enc, dec) in &reading.pairs {
             let key = if private { dec } else { enc };
+            let current = pair_ids(enc, dec);
             for (path, kind, id) in managed_files(key)? {
                 let same = normalize(&path);
                 if seen.contains(&same) {
                     continue;
                 }
                 seen.push(same);
-                if reading.named.contains(&id) {
+                // A key of the pair itself: the other half of a promotion a
+                // killed rotation left pending (dec.pem already the new key,
+                // enc.staged-<new> not yet renamed over enc.pem) is kept, or
+                // the pair would never be whole again.
+                let pending = match &current {
+                    Some(ids) => ids.contains(&id),
+                    None => kind == Kind::Staged,
+                };
+                if reading.named.contains(&id) || pending {
                     out.kept.push(path);
                 } else if !holds(&path, id, private) {
                     out.foreign.push(path);
@@ -205,6 +214,25 @@ fn sort_files(reading: &Reading, out: &mut Pruned) -> Result<Vec<(PathBuf, &'sta
         }
     }
     Ok(doomed)
+}
+
+/// The key ids of the pair's own files, `dec.pem` and `enc.pem` (either
+/// may be missing); `None` when one is there but cannot be read, so that
+/// no staged key, which a pending promotion may need, is removed.
+fn pair_ids(enc: &Path, dec: &Path) -> Option<Vec<KeyId>> {
+    let mut ids = Vec::new();
+    for (path, private) in [(dec, true), (enc, false)] {
+        if !path.exists() {
+            continue;
+        }
+        let id = if private {
+            DecryptionKey::load(path).map(|k| k.id())
+        } else {
+            EncryptionKey::load(path).map(|k| k.id())
+        };
+        ids.push(id.ok()?);
+    }
+    Some(ids)
 }
 
 /// The I/O point role of a staged or retired key file.

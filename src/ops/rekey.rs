@@ -98,9 +98,10 @@ pub(crate) fn every_reader_follows(
                 path: file.path().to_path_buf(),
                 section: server.name.clone(),
                 reason: format!(
-                    "[{}] reads its private key from {} (`decryption-key`), but this rotation replaces the key at {} and re-encrypts the password of [{db}] for the new key; set `decryption-key` in [{}] to {} (or remove it, if that is dec.pem beside the file), then rotate again",
+                    "[{}] reads its private key from {} ({}), but this rotation replaces the key at {} and re-encrypts the password of [{db}] for the new key; set `decryption-key` in [{}] to {} (or remove it, if that is dec.pem beside the file), then rotate again",
                     server.name,
                     reads.display(),
+                    whence(l),
                     shown.display(),
                     server.name,
                     shown.display()
@@ -109,4 +110,15 @@ pub(crate) fn every_reader_follows(
         }
     }
     Ok(())
+}
+
+/// Where a section's key path comes from, as a message says it.
+fn whence(layout: &Layout) -> &'static str {
+    let env =
+        std::env::var_os(crate::ops::startup::DECRYPTION_KEY_ENV).is_some_and(|v| !v.is_empty());
+    match (env, layout.decryption_key) {
+        (true, _) => "CONFPASS_DECRYPTION_KEY",
+        (false, Some(_)) => "its `decryption-key`",
+        (false, None) => "dec.pem beside the file",
+    }
 }
