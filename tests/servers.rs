@@ -943,6 +943,58 @@ fn expect_new_pair_edit(s: &Scratch, before: &str, previous_added: bool) -> Stri
     with_line_added(&expected, "confserv", &format!("decryption-key = {key}"))
 }
 
+/// After `-p` with the new pair in `new/` (made by the run): only the
+/// configuration changed (the password, `previous-password` and
+/// `decryption-key` lines) and the pair appeared; both values name the new
+/// key, the server starts with `current` then [`OLD`], and stock OpenSSL
+/// agrees.
+fn assert_on_the_new_pair(
+    s: &Scratch,
+    before: &Snapshot,
+    text: &str,
+    previous_added: bool,
+    current: &str,
+    ctx: &str,
+) {
+    let f = s.path("confserv.conf");
+    assert_delta(
+        s,
+        before,
+        &["confserv.conf"],
+        &[("new/dec.pem", 0o600), ("new/enc.pem", 0o644)],
+        &[],
+        ctx,
+    );
+    let new_kid = openssl_key_id(&s.path("new/enc.pem"));
+    let value = value_in(&f, "dbserver", "password");
+    let previous = value_in(&f, "dbserver", "previous-password");
+    assert_eq!(
+        kid_of(&value),
+        new_kid,
+        "{ctx}: the password under the new key"
+    );
+    assert_eq!(
+        kid_of(&previous),
+        new_kid,
+        "{ctx}: previous-password under the new key"
+    );
+    assert_eq!(
+        s.read_str("confserv.conf"),
+        expect_new_pair_edit(s, text, previous_added),
+        "{ctx}: the password, previous-password and decryption-key lines, nothing else"
+    );
+    assert_every_server_starts(&[(&f, "confserv", current, Some(OLD))]);
+    let dec = s.path("new/dec.pem");
+    assert!(
+        openssl_decrypt(&value, &dec) == current,
+        "{ctx}: OpenSSL: password"
+    );
+    assert!(
+        openssl_decrypt(&previous, &dec) == OLD,
+        "{ctx}: OpenSSL: previous-password"
+    );
+}
+
 #[test]
 fn p_keep_previous_with_a_new_pair_keeps_the_previous_password_decryptable() {
     let s = encrypted_sample();
@@ -953,35 +1005,13 @@ fn p_keep_previous_with_a_new_pair_keeps_the_previous_password_decryptable() {
     let before = s.snapshot();
     let text = s.read_str("confserv.conf");
     confpass(&s, &p_with_new_pair(true)).password(NEW).exit(0);
-    assert_delta(
+    assert_on_the_new_pair(
         &s,
         &before,
-        &["confserv.conf"],
-        &[("new/dec.pem", 0o600), ("new/enc.pem", 0o644)],
-        &[],
+        &text,
+        true,
+        NEW,
         "-p --keep-previous -keys new/…",
-    );
-    let new_kid = openssl_key_id(&s.path("new/enc.pem"));
-    let value = value_in(&f, "dbserver", "password");
-    let previous = value_in(&f, "dbserver", "previous-password");
-    assert_eq!(kid_of(&value), new_kid, "the password under the new key");
-    assert_eq!(
-        kid_of(&previous),
-        new_kid,
-        "previous-password under the new key"
-    );
-    assert_eq!(
-        s.read_str("confserv.conf"),
-        expect_new_pair_edit(&s, &text, true),
-        "the password, previous-password and decryption-key lines, nothing else"
-    );
-    assert_every_server_starts(&[(&f, "confserv", NEW, Some(OLD))]);
-
-    let dec = s.path("new/dec.pem");
-    assert!(openssl_decrypt(&value, &dec) == NEW, "OpenSSL: password");
-    assert!(
-        openssl_decrypt(&previous, &dec) == OLD,
-        "OpenSSL: previous-password"
     );
 }
 
@@ -1043,35 +1073,13 @@ fn p_with_a_new_pair_while_a_previous_password_is_kept_re_encrypts_it() {
     confpass(&s, &p_with_new_pair(false))
         .password(NEWER)
         .exit(0);
-    assert_delta(
+    assert_on_the_new_pair(
         &s,
         &before,
-        &["confserv.conf"],
-        &[("new/dec.pem", 0o600), ("new/enc.pem", 0o644)],
-        &[],
+        &text,
+        false,
+        NEWER,
         "-p -keys new/… with a previous password kept",
-    );
-    let new_kid = openssl_key_id(&s.path("new/enc.pem"));
-    let value = value_in(&f, "dbserver", "password");
-    let previous = value_in(&f, "dbserver", "previous-password");
-    assert_eq!(kid_of(&value), new_kid, "the password under the new key");
-    assert_eq!(
-        kid_of(&previous),
-        new_kid,
-        "previous-password re-encrypted under the new key"
-    );
-    assert_eq!(
-        s.read_str("confserv.conf"),
-        expect_new_pair_edit(&s, &text, false),
-        "the password, previous-password and decryption-key lines, nothing else"
-    );
-    assert_every_server_starts(&[(&f, "confserv", NEWER, Some(OLD))]);
-
-    let dec = s.path("new/dec.pem");
-    assert!(openssl_decrypt(&value, &dec) == NEWER, "OpenSSL: password");
-    assert!(
-        openssl_decrypt(&previous, &dec) == OLD,
-        "OpenSSL: previous-password"
     );
 }
 

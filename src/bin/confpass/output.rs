@@ -238,29 +238,3 @@ pub fn to_json(value: &impl Serialize) -> String {
     serde_json::to_string(value)
         .unwrap_or_else(|e| format!("{{\"error\":\"cannot format JSON: {e}\"}}"))
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn check_states_have_distinct_exit_codes() {
-        let kid = confpass::KeyId([0; 8]);
-        let codes = [
-            check_code(&State::Plain),
-            check_code(&State::Decryptable {
-                key_id: kid,
-                key: "k".into(),
-            }),
-            check_code(&State::OtherKey {
-                value_id: kid,
-                key_id: kid,
-                key: "k".into(),
-            }),
-            check_code(&State::Corrupt {
-                reason: String::new(),
-            }),
-        ];
-        assert_eq!(codes, [10, 0, 11, 12]);
-    }
-}
