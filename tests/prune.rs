@@ -501,8 +501,9 @@ fn prune_in_text_lists_every_removed_file_and_a_dry_run_changes_nothing() {
     e.assert_rerun_finishes(&s, "after the text run");
 }
 
-#[test]
-fn finding_01_a_rotation_then_a_prune_keeps_every_key_a_value_of_the_file_names() {
+/// Finding 1's start: a primary and a backup, each with its own database
+/// section, both encrypted for the shipped test pair, then `--rotate-keys`.
+fn two_servers_rotated() -> (Scratch, Pair, Servers) {
     let s = Scratch::new();
     let test = shipped("test");
     install(&s, &test, "dec.pem", "enc.pem");
@@ -529,6 +530,12 @@ fn finding_01_a_rotation_then_a_prune_keeps_every_key_a_value_of_the_file_names(
         &["--rotate-keys", "--bits", "2048", "-c", "confserv.conf"],
     )
     .exit(0);
+    (s, test, servers)
+}
+
+#[test]
+fn finding_01_a_rotation_then_a_prune_keeps_every_key_a_value_of_the_file_names() {
+    let (s, test, servers) = two_servers_rotated();
     assert_every_server_starts(&s, &servers, "after the rotation");
     let named = named_ids(&s.read_str("confserv.conf"));
     assert!(!named.is_empty(), "the values name a key");
@@ -556,32 +563,7 @@ fn finding_01_a_rotation_then_a_prune_keeps_every_key_a_value_of_the_file_names(
 
 #[test]
 fn finding_01_a_value_for_the_retired_key_keeps_the_retired_pair() {
-    let s = Scratch::new();
-    let test = shipped("test");
-    install(&s, &test, "dec.pem", "enc.pem");
-    s.write(
-        "confserv.conf",
-        two_servers(
-            &value_for(PRIMARY, &test.enc),
-            &value_for(BACKUP, &test.enc),
-            None,
-        )
-        .as_bytes(),
-    );
-    set_mode(&s.path("confserv.conf"), 0o640);
-    let servers: Servers = vec![
-        ("confserv.conf".into(), "confserv".into(), PRIMARY.into()),
-        (
-            "confserv.conf".into(),
-            "confserv_backup".into(),
-            BACKUP.into(),
-        ),
-    ];
-    confpass(
-        &s,
-        &["--rotate-keys", "--bits", "2048", "-c", "confserv.conf"],
-    )
-    .exit(0);
+    let (s, test, servers) = two_servers_rotated();
     let retired = [
         format!("dec.retired-{}.pem", test.kid),
         format!("enc.retired-{}.pem", test.kid),
