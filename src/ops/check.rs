@@ -160,10 +160,10 @@ pub(crate) fn edited(
             "previous-password is not what the edit was to leave",
         ));
     }
-    drop(new_file);
-    crate::ops::second_opinion::second_opinion(old, new, allowed)?;
     let changed: Vec<&str> = whole.changed.iter().map(String::as_str).collect();
-    keep_every_server(old, new, whole.paths, &changed, whole.before, whole.after)
+    keep_every_server(old, &new_file, whole.paths, &changed, whole.before, whole.after)?;
+    drop(new_file);
+    crate::ops::second_opinion::second_opinion(old, new, allowed)
 }
 
 /// The whole file's part of the check: the paths a server may be given,

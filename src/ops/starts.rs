@@ -246,20 +246,30 @@ fn reads<'k>(file: &ConfigFile, layout: &Layout, keys: &KeyView<'k>) -> Result<R
 /// it changed, or the key it is found under did.
 pub(crate) fn keep_every_server(
     old: &ConfigFile,
-    new: &[u8],
+    new: &ConfigFile,
     paths: &[&Path],
     changed: &[&str],
     before: &KeyView<'_>,
     after: &KeyView<'_>,
 ) -> Result<()> {
     for path in paths {
-        let old_f = ConfigFile::parse(*path, old.bytes().to_vec());
-        let new_f = ConfigFile::parse(*path, new.to_vec());
-        for server in servers(&old_f) {
+        // The file as a server given `path` reads it: a copy only for a
+        // path other than the one read (a link from another directory).
+        let copies;
+        let (old_f, new_f) = if *path == old.path() {
+            (old, new)
+        } else {
+            copies = (
+                ConfigFile::parse(*path, old.bytes().to_vec()),
+                ConfigFile::parse(*path, new.bytes().to_vec()),
+            );
+            (&copies.0, &copies.1)
+        };
+        for server in servers(old_f) {
             let Ok(layout) = &server.layout else {
                 continue;
             };
-            let Ok(was) = reads(&old_f, layout, before) else {
+            let Ok(was) = reads(old_f, layout, before) else {
                 continue;
             };
             let refuse = |reason: String| Error::ServerLeftBehind {
@@ -268,15 +278,15 @@ pub(crate) fn keep_every_server(
                 reason,
             };
             let now_layout =
-                Layout::locate(&new_f, &server.name, None).map_err(|e| refuse(e.to_string()))?;
-            let now = reads(&new_f, &now_layout, after).map_err(|e| refuse(e.to_string()))?;
+                Layout::locate(new_f, &server.name, None).map_err(|e| refuse(e.to_string()))?;
+            let now = reads(new_f, &now_layout, after).map_err(|e| refuse(e.to_string()))?;
             if changed
                 .iter()
                 .any(|db| names_match(layout.db_name.as_bytes(), db))
             {
                 continue;
             }
-            let (o, n) = ((&old_f, layout), (&new_f, &now_layout));
+            let (o, n) = ((old_f, layout), (new_f, &now_layout));
             let refused = |e: Error| refuse(e.to_string());
             let same_previous = match (&was.previous, &now.previous) {
                 (None, None) => true,
@@ -369,7 +379,7 @@ mod tests {
         let old = ConfigFile::parse(&path, old.as_bytes().to_vec());
         keep_every_server(
             &old,
-            new.as_bytes(),
+            &ConfigFile::parse(&path, new.as_bytes().to_vec()),
             &[path.as_path()],
             changed,
             &KeyView::disk(true),
