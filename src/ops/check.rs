@@ -161,7 +161,14 @@ pub(crate) fn edited(
         ));
     }
     let changed: Vec<&str> = whole.changed.iter().map(String::as_str).collect();
-    keep_every_server(old, &new_file, whole.paths, &changed, whole.before, whole.after)?;
+    keep_every_server(
+        old,
+        &new_file,
+        whole.paths,
+        &changed,
+        whole.before,
+        whole.after,
+    )?;
     drop(new_file);
     crate::ops::second_opinion::second_opinion(old, new, allowed)
 }
