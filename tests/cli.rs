@@ -1182,3 +1182,33 @@ fn fail_two_different_entries_at_the_prompt_change_nothing() {
     assert!(stdout(&out).contains("the two passwords typed at the prompt differ"));
     assert!(s.snapshot() == before);
 }
+
+/// Issue 20's fuzz finding: a CRLF file whose last line ends in a lone
+/// carriage return, with no `encryption` in the server section. `-p` gives
+/// that line the file's own line end, adds `encryption=true` after it as
+/// the file's last line (still without a line end), and changes nothing
+/// else; the start-up call returns the password.
+#[test]
+fn p_adds_encryption_after_a_last_line_ending_in_a_lone_carriage_return() {
+    let s = Scratch::new();
+    s.write(
+        "confserv.cfg",
+        b"[db]\r\npassword=x\r\n[confserv]\r\nserver=db\r",
+    );
+    let out = s
+        .confpass()
+        .args(["-p", "-c", "confserv.cfg"])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let after = s.read_str("confserv.cfg");
+    let value = value_of(&after, "password").expect("a password line");
+    assert!(value.starts_with("ENC["), "{value}");
+    assert_eq!(
+        after,
+        format!("[db]\r\npassword={value}\r\n[confserv]\r\nserver=db\r\nencryption=true"),
+        "only the password line and the added encryption line differ"
+    );
+    let got = confpass::database_password(s.path("confserv.cfg"), "confserv").unwrap();
+    assert_eq!(got.expose_secret(), "x");
+}

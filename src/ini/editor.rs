@@ -14,6 +14,7 @@ impl ConfigFile {
         Editor {
             file: self,
             edits: Vec::new(),
+            completed: Vec::new(),
         }
     }
 }
@@ -23,6 +24,10 @@ pub struct Editor<'a> {
     file: &'a ConfigFile,
     /// (byte range to replace, replacement), in any order; ranges never overlap.
     edits: Vec<(Range<usize>, Vec<u8>)>,
+    /// Last lines without a complete line end that an added line has
+    /// already given one (by where they end), so that a second line added
+    /// after the same one is not given another.
+    completed: Vec<usize>,
 }
 
 impl Editor<'_> {
@@ -73,20 +78,35 @@ impl Editor<'_> {
             style.map_or((&b""[..], &b" = "[..]), |(i, s)| (&f.bytes[i], &f.bytes[s]));
         let anchor = last.unwrap_or(header);
         let eol = f.line_end();
-        let mut text = Vec::new();
+        let mut line = indent.to_vec();
+        line.extend_from_slice(name.as_bytes());
+        line.extend_from_slice(sep);
+        line.extend_from_slice(value.as_bytes());
+        self.add_line(&anchor, eol, line);
+    }
+
+    /// Adds `line` (without its line end) after `anchor`. After a line with a
+    /// complete line end, the new line takes `eol`. After the last line of a
+    /// file without one (nothing, or a lone `\r`, which ends no line), that
+    /// line is given `eol` in place of what it had, and the new line, now the
+    /// last, has none: the file stays without a final line end, and no other
+    /// byte changes.
+    fn add_line(&mut self, anchor: &Line, eol: &[u8], mut line: Vec<u8>) {
+        let f = self.file;
         // Only `\n` ends a line; a lone `\r` at the end of the file does not.
-        let has_end = f.bytes[anchor.text.end..anchor.next].contains(&b'\n');
-        if !has_end {
-            text.extend_from_slice(eol);
+        if f.bytes[anchor.text.end..anchor.next].contains(&b'\n') {
+            line.extend_from_slice(eol);
+            self.edits.push((anchor.next..anchor.next, line));
+            return;
         }
-        text.extend_from_slice(indent);
-        text.extend_from_slice(name.as_bytes());
-        text.extend_from_slice(sep);
-        text.extend_from_slice(value.as_bytes());
-        if has_end {
-            text.extend_from_slice(eol);
+        let mut text = eol.to_vec();
+        text.extend_from_slice(&line);
+        if self.completed.contains(&anchor.next) {
+            self.edits.push((anchor.next..anchor.next, text));
+        } else {
+            self.completed.push(anchor.next);
+            self.edits.push((anchor.text.end..anchor.next, text));
         }
-        self.edits.push((anchor.next..anchor.next, text));
     }
 
     /// Adds the line `name = value` right after option `o`'s line, with
@@ -111,18 +131,11 @@ impl Editor<'_> {
         } else {
             f.line_end()
         };
-        let mut text = Vec::new();
-        if !has_end {
-            text.extend_from_slice(eol);
-        }
-        text.extend_from_slice(&f.bytes[line.text.start..n.start]);
+        let mut text = f.bytes[line.text.start..n.start].to_vec();
         text.extend_from_slice(name.as_bytes());
         text.extend_from_slice(sep);
         text.extend_from_slice(value.as_bytes());
-        if has_end {
-            text.extend_from_slice(eol);
-        }
-        self.edits.push((line.next..line.next, text));
+        self.add_line(&line, eol, text);
     }
 
     /// Removes option `o`'s line, its line end included; the last line of a

@@ -138,6 +138,34 @@ fn add_after_a_last_line_without_newline_keeps_the_file_without_one() {
 }
 
 #[test]
+fn a_last_line_ending_in_a_lone_cr_takes_the_file_s_line_end_when_lines_follow_it() {
+    // Issue 20: a lone `\r` ends no line, so it gives way to the file's own
+    // line end, once, however many lines are added after it.
+    let f = file(b"[db]\r\npassword=x\r\n[cs]\r\nserver=db\r");
+    let cs = f.section("cs").unwrap().unwrap();
+    let mut ed = f.editor();
+    ed.add(cs, "encryption", "true");
+    ed.add(cs, "decryption-key", "/k/dec.pem");
+    assert_eq!(
+        ed.finish(),
+        b"[db]\r\npassword=x\r\n[cs]\r\nserver=db\r\nencryption=true\r\ndecryption-key=/k/dec.pem"
+    );
+    // The same after an option, in an LF file: the line takes `\n`.
+    let f = file(b"[cs]\nserver = db\n[db]\npassword = x\r");
+    let password = f
+        .option(f.section("db").unwrap().unwrap(), "password")
+        .unwrap()
+        .unwrap();
+    let mut ed = f.editor();
+    ed.add_after(password, "previous-password", "y");
+    ed.set(password, "z");
+    assert_eq!(
+        ed.finish(),
+        b"[cs]\nserver = db\n[db]\npassword = z\nprevious-password = y"
+    );
+}
+
+#[test]
 fn add_after_an_option_copies_its_line_s_style_and_remove_takes_the_line() {
     let f = file(b"[db]\r\n  password\t=  ENC[x]\r\nuser = u\r\n");
     let s = f.section("db").unwrap().unwrap();
