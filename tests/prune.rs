@@ -732,6 +732,14 @@ fn fail_finding_10_a_read_only_key_directory_is_refused_before_anything_is_remov
         "--json",
     ];
 
+    // A dry run says what the real run would meet.
+    let dry: Vec<&str> = args.iter().copied().chain(["--dry-run"]).collect();
+    let out = Run::as_user(&s, owner, &dry)
+        .never_showing(&PASSWORDS)
+        .exit(6);
+    assert!(stderr(&out).contains("priv"), "{}", stderr(&out));
+    assert_unchanged(&s, &before, "after the dry run");
+
     let out = Run::as_user(&s, owner, &args)
         .never_showing(&PASSWORDS)
         .exit(6);

@@ -95,11 +95,14 @@ pub fn prune_keys(
         dry_run,
     };
     let doomed = sort_files(&reading, &mut out)?;
+    // What can never succeed is refused while nothing is removed yet, and
+    // a dry run says so too.
+    let dirs = writable_dirs(&doomed)?;
     if dry_run {
         out.removed = doomed.into_iter().map(|(path, _)| path).collect();
         return Ok(out);
     }
-    remove_all(&locks, doomed, &mut out)?;
+    remove_all(&locks, doomed, &dirs, &mut out)?;
     Ok(out)
 }
 
@@ -216,6 +219,29 @@ fn sort_files(reading: &Reading, out: &mut Pruned) -> Result<Vec<(PathBuf, &'sta
     Ok(doomed)
 }
 
+/// The directories of `doomed`, each once however the paths spell it, once
+/// each is found writable: a removal that can never succeed is refused
+/// ([`Error::Write`]) before anything is removed.
+fn writable_dirs(doomed: &[(PathBuf, &'static str)]) -> Result<Vec<PathBuf>> {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    let mut seen: Vec<PathBuf> = Vec::new();
+    for (path, _) in doomed {
+        let dir = parent_dir(path);
+        let same = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+        if !seen.contains(&same) {
+            seen.push(same);
+            dirs.push(dir.to_path_buf());
+        }
+    }
+    for dir in &dirs {
+        platform::dir_writable(dir).map_err(|e| Error::Write {
+            path: dir.clone(),
+            source: e,
+        })?;
+    }
+    Ok(dirs)
+}
+
 /// The key ids of the pair's own files, `dec.pem` and `enc.pem` (either
 /// may be missing); `None` when one is there but cannot be read, so that
 /// no staged key, which a pending promotion may need, is removed.
@@ -246,27 +272,14 @@ fn role(kind: Kind, private: bool) -> &'static str {
 }
 
 /// Removes `doomed` in order, recording each removal in `out`, then flushes
-/// their directories. Every directory must be writable before the first
-/// removal; a failure after one names every file removed.
-fn remove_all(locks: &Locks, doomed: Vec<(PathBuf, &'static str)>, out: &mut Pruned) -> Result<()> {
-    // Each directory once, however the paths spell it.
-    let mut dirs: Vec<PathBuf> = Vec::new();
-    let mut seen: Vec<PathBuf> = Vec::new();
-    for (path, _) in &doomed {
-        let dir = parent_dir(path);
-        let same = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-        if !seen.contains(&same) {
-            seen.push(same);
-            dirs.push(dir.to_path_buf());
-        }
-    }
-    // What can never succeed is refused while nothing is removed yet.
-    for dir in &dirs {
-        platform::dir_writable(dir).map_err(|e| Error::Write {
-            path: dir.clone(),
-            source: e,
-        })?;
-    }
+/// `dirs`, their directories ([`writable_dirs`]); a failure after the first
+/// removal names every file removed.
+fn remove_all(
+    locks: &Locks,
+    doomed: Vec<(PathBuf, &'static str)>,
+    dirs: &[PathBuf],
+    out: &mut Pruned,
+) -> Result<()> {
     for (path, role) in doomed {
         if let Err(e) = files::remove(&path, role) {
             return Err(if out.removed.is_empty() {
@@ -282,7 +295,7 @@ fn remove_all(locks: &Locks, doomed: Vec<(PathBuf, &'static str)>, out: &mut Pru
         out.removed.push(path);
         fault::pause_point("pruned-one");
     }
-    for dir in &dirs {
+    for dir in dirs {
         locks
             .sync(dir, "prune")
             .map_err(|e| Error::PruneIncomplete {
