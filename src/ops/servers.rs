@@ -37,8 +37,17 @@ impl Server {
 
 /// Every server section of `file`, in file order, each once.
 pub(crate) fn servers(file: &ConfigFile) -> Vec<Server> {
+    // One walk: the sections with a `server` option (and what it names),
+    // and the sections that hold a `password`.
     let mut names: Vec<(String, String)> = Vec::new();
+    let mut with_password: Vec<&[u8]> = Vec::new();
     for (section, option, value) in file.entries_iter() {
+        if names_match(option, confserv::PASSWORD_OPTION) {
+            if with_password.last() != Some(&section) {
+                with_password.push(section);
+            }
+            continue;
+        }
         if section.is_empty() || !names_match(option, confserv::SERVER_OPTION) {
             continue;
         }
@@ -57,18 +66,12 @@ pub(crate) fn servers(file: &ConfigFile) -> Vec<Server> {
     }
     names
         .into_iter()
-        .filter(|(_, target)| holds_password(file, target))
+        .filter(|(_, target)| with_password.iter().any(|s| names_match(s, target)))
         .map(|(name, _)| {
             let layout = Layout::locate(file, &name, None).map_err(|e| e.to_string());
             Server { name, layout }
         })
         .collect()
-}
-
-/// Whether the section `name` exists (once or more) and holds a `password`.
-fn holds_password(file: &ConfigFile, name: &str) -> bool {
-    file.entries_iter()
-        .any(|(s, o, _)| names_match(s, name) && names_match(o, confserv::PASSWORD_OPTION))
 }
 
 /// The key ids that the values of `file` name, each once: every `ENC[…]`
