@@ -10,6 +10,8 @@ mod common;
 mod ini;
 #[path = "../fuzz/harness/pem.rs"]
 mod pem;
+#[path = "../fuzz/harness/servers.rs"]
+mod servers;
 #[path = "../fuzz/harness/value.rs"]
 mod value;
 
@@ -93,6 +95,11 @@ fn the_value_corpus_replays() {
 #[test]
 fn the_pem_corpus_replays() {
     replay_corpus("pem", pem::run, 15);
+}
+
+#[test]
+fn the_servers_corpus_replays() {
+    replay_corpus("servers", servers::run, 6);
 }
 
 /// The test data the corpus was seeded from, as it is now.
