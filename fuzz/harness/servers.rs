@@ -136,9 +136,9 @@ pub fn run(data: &[u8]) {
     {
         return;
     }
+    let mut before = starting(&config, &servers);
     for (round, &op) in ops.iter().enumerate() {
         let before_files = snapshot(dir.path());
-        let before = starting(&config, &servers);
         let result = operate(op, &config, &servers, round);
         if result.is_err() {
             assert!(
@@ -153,5 +153,6 @@ pub fn run(data: &[u8]) {
                 "[{section}] started before operation {op} (round {round}) and no longer does ({result:?})"
             );
         }
+        before = after;
     }
 }
