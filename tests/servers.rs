@@ -1816,3 +1816,62 @@ fn p_that_changes_nothing_leaves_an_administrators_look_alike_files() {
     }
     assert_every_server_starts(&[(&f, "confserv", OLD, None)]);
 }
+
+// ---------- 17. the marking commit, killed at each of its steps
+
+#[test]
+fn fail_a_marking_run_killed_at_any_step_leaves_the_old_file_or_the_marked_one() {
+    for step in ["locked", "temp-written", "renamed"] {
+        // The state an older version left: the backup unmarked beside the
+        // value the primary's run encrypted.
+        let s = Scratch::with_config(two_servers_one_database(Some("false")).as_bytes());
+        s.install_keys("test");
+        let f = s.path("confserv.conf");
+        confpass(&s, &["-p", "-c", "confserv.conf"]).exit(0);
+        let text = with_value(
+            &s.read_str("confserv.conf"),
+            "confserv_backup",
+            "encryption",
+            "false",
+        );
+        s.write("confserv.conf", text.as_bytes());
+        let before = s.snapshot();
+        let out = Run::new(&s, &["-p", "-c", "confserv.conf", "-s", "confserv_backup"])
+            .never_showing(&PASSWORDS)
+            .paused_at(step)
+            .kill();
+        assert_ne!(out.status.code(), Some(0), "{step}: killed");
+        let after = s.read_str("confserv.conf");
+        if step == "renamed" {
+            assert_eq!(
+                after,
+                with_value(&text, "confserv_backup", "encryption", "true"),
+                "{step}: the marked file is in place"
+            );
+        } else {
+            // Every file as it was; a killed run's temporary (mode 0600, no
+            // plain password: the file holds none) at most.
+            let mut now = s.snapshot();
+            now.retain(|p, _| !p.to_string_lossy().starts_with(".confserv.conf.confpass-"));
+            assert!(now == before, "{step}: {:?}", differing(&before, &now));
+        }
+        // The primary starts whatever happened; the rerun finishes the job
+        // and removes the temporary.
+        confpass(&s, &["--check", "-c", "confserv.conf", "-s", "confserv"]).exit(0);
+        confpass(&s, &["-p", "-c", "confserv.conf", "-s", "confserv_backup"]).exit(0);
+        assert_every_server_starts(&[
+            (&f, "confserv", PRIMARY, None),
+            (&f, "confserv_backup", PRIMARY, None),
+        ]);
+        let files: Vec<String> = s
+            .snapshot()
+            .into_keys()
+            .map(|p| p.display().to_string())
+            .collect();
+        assert_eq!(
+            files,
+            ["confserv.conf", "dec.pem", "enc.pem"],
+            "{step}: no temporary left"
+        );
+    }
+}
