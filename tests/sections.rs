@@ -69,7 +69,7 @@ fn p_marks_both_servers_that_read_one_database_section() {
 }
 
 #[test]
-fn rotation_moves_every_value_of_the_rotated_key_and_prune_keeps_nothing_named() {
+fn rotation_moves_every_value_of_the_rotated_key_and_prune_removes_the_old_one() {
     let s = two_servers("dbserver_backup");
     s.install_keys("test");
     confpass(&s, &["-p", "-c", CONF]).exit(0);

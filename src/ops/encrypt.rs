@@ -19,7 +19,7 @@ use crate::ini::ConfigFile;
 use crate::ops::check::Whole;
 use crate::ops::confserv::{self, Layout, Stored};
 use crate::ops::keyfiles::{settle_keys, verify_stored};
-use crate::ops::mark::{Marks, mark_readers, stored_or_marked_elsewhere};
+use crate::ops::mark::{Marks, mark_readers, stored_or_marked_elsewhere, unmarked};
 use crate::ops::opened::Opened;
 use crate::ops::previous::PreviousPlan;
 use crate::ops::request::{Action, Outcome, Preview, Request};
@@ -122,13 +122,8 @@ pub fn encrypt_file(mut req: Request<'_>) -> Result<Outcome> {
         },
     )?;
     let keeps_previous = previous.keeps(layout);
-    let marked: Vec<String> = readers
+    let marked: Vec<String> = unmarked(file, &readers)
         .iter()
-        .filter(|r| {
-            r.layout
-                .as_ref()
-                .is_ok_and(|l| !l.encryption(file).is_ok_and(|on| on))
-        })
         .map(|r| r.name.clone())
         .collect();
 

@@ -144,6 +144,20 @@ pub(crate) fn stored_or_marked_elsewhere<'f>(
     }
 }
 
+/// The server sections of `readers` that do not say `encryption = true`:
+/// the ones a `-p` marks.
+pub(crate) fn unmarked<'s>(file: &ConfigFile, readers: &[&'s Server]) -> Vec<&'s Server> {
+    readers
+        .iter()
+        .copied()
+        .filter(|r| {
+            r.layout
+                .as_ref()
+                .is_ok_and(|l| !l.encryption(file).is_ok_and(|on| on))
+        })
+        .collect()
+}
+
 /// `-p` with nothing to encrypt: the value stays; every server section that
 /// reads it and does not say `encryption = true` is marked
 /// ([`Action::Marked`]), else nothing changes.
@@ -155,11 +169,7 @@ pub(crate) fn mark_readers(
 ) -> Result<Outcome> {
     let (file, layout) = (&opened.file, &opened.layout);
     let on = |l: &Layout| l.encryption(file).is_ok_and(|on| on);
-    let unmarked: Vec<&Server> = readers
-        .iter()
-        .copied()
-        .filter(|r| r.layout.as_ref().is_ok_and(|l| !on(l)))
-        .collect();
+    let unmarked = unmarked(file, readers);
     if on(layout) && unmarked.is_empty() {
         return unchanged(opened, req, value.key_id());
     }
@@ -171,7 +181,6 @@ pub(crate) fn mark_readers(
         linked: false,
     };
     let mut ed = file.editor();
-    let mut own = Allowed::only(layout);
     if on(layout) {
         for r in &unmarked {
             if let Ok(l) = &r.layout {
@@ -181,22 +190,21 @@ pub(crate) fn mark_readers(
     } else {
         marks.apply(&mut ed, file, layout)?;
     }
-    own.servers = marks.allowed(layout).servers;
     let new_bytes = ed.finish();
-    let strict = exists(&opened.dec_path)?;
-    let (before, after) = (KeyView::disk(strict), KeyView::disk(strict));
+    // No key file changes: one view serves before and after.
+    let keys = KeyView::disk(exists(&opened.dec_path)?);
     crate::ops::check::edited(
         file,
         &new_bytes,
-        &own,
+        &marks.allowed(layout),
         &opened.dec_path,
         value.key_id(),
         None,
         &Whole {
             paths: &opened.path_refs(),
             changed: Vec::new(),
-            before: &before,
-            after: &after,
+            before: &keys,
+            after: &keys,
         },
     )?;
     let marked = unmarked.iter().map(|r| r.name.clone()).collect();
