@@ -236,7 +236,7 @@ fn fail_config_missing() {
     assert_eq!(
         e.to_string(),
         format!(
-            "configuration file {} does not exist: give its path with -c, or run in the directory that holds it",
+            "configuration file {} does not exist: check its path (a relative path is taken from the current directory)",
             abs(&s, "confserv.conf")
         )
     );

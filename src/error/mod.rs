@@ -23,7 +23,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// The configuration file does not exist.
     #[error(
-        "configuration file {path} does not exist: give its path with -c, or run in the directory that holds it"
+        "configuration file {path} does not exist: check its path (a relative path is taken from the current directory)"
     )]
     ConfigNotFound {
         /// The configuration file.
@@ -121,7 +121,7 @@ pub enum Error {
     },
     /// The configuration file is larger than confpass reads.
     #[error(
-        "configuration file {path} {is} {size} bytes, over the limit of {limit} bytes ({mib} MiB) that confpass reads and writes; a Configuration Server file is a few kilobytes: check that -c names the right file",
+        "configuration file {path} {is} {size} bytes, over the limit of {limit} bytes ({mib} MiB) that confpass reads and writes; a Configuration Server file is a few kilobytes: check that the path names the right file",
         is = if *.edited { "would grow by the edit to" } else { "is" },
         mib = .limit >> 20
     )]
