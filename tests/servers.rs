@@ -480,6 +480,16 @@ fn assert_every_server_starts(servers: &[Server]) {
     assert_every_server_starts_in(None, servers);
 }
 
+/// [`assert_every_server_starts`] for the file of
+/// `two_servers_one_database`: `[confserv]` and `[confserv_backup]` both
+/// read `password`, and it is the database password.
+fn assert_primary_and_backup_start(file: &Path, password: &str) {
+    assert_every_server_starts(&[
+        (file, "confserv", password, None),
+        (file, "confserv_backup", password, None),
+    ]);
+}
+
 /// [`assert_every_server_starts`] for servers whose environment sets
 /// `CONFPASS_DECRYPTION_KEY=key` (`--check` with it, the start-up calls in
 /// a child process with it).
@@ -697,10 +707,7 @@ fn p_marks_every_server_section_that_reads_the_database_section() {
     let s = Scratch::with_config(original.as_bytes());
     set_mode(&s.path("confserv.conf"), 0o640);
     let f = s.path("confserv.conf");
-    assert_every_server_starts(&[
-        (&f, "confserv", PRIMARY, None),
-        (&f, "confserv_backup", PRIMARY, None),
-    ]);
+    assert_primary_and_backup_start(&f, PRIMARY);
 
     let before = s.snapshot();
     confpass(&s, &["-p", "--bits", "2048", "-c", "confserv.conf"]).exit(0);
@@ -722,10 +729,7 @@ fn p_marks_every_server_section_that_reads_the_database_section() {
         expected,
         "-p changes both encryption lines and the password line, nothing else"
     );
-    assert_every_server_starts(&[
-        (&f, "confserv", PRIMARY, None),
-        (&f, "confserv_backup", PRIMARY, None),
-    ]);
+    assert_primary_and_backup_start(&f, PRIMARY);
 
     assert!(
         openssl_decrypt(&value, &s.path("dec.pem")) == PRIMARY,
@@ -745,10 +749,7 @@ fn p_for_the_backup_repairs_the_encryption_line_an_older_version_left() {
     assert_delta(&s, &before, &["confserv.conf"], &[], &[], "-p");
     let value = value_in(&f, "dbserver", "password");
     assert_eq!(kid_of(&value), TEST_KID);
-    assert_every_server_starts(&[
-        (&f, "confserv", PRIMARY, None),
-        (&f, "confserv_backup", PRIMARY, None),
-    ]);
+    assert_primary_and_backup_start(&f, PRIMARY);
     let broken = with_value(
         &two_servers_one_database(Some("false")),
         "confserv",
@@ -774,10 +775,7 @@ fn p_for_the_backup_repairs_the_encryption_line_an_older_version_left() {
         with_value(&broken, "confserv_backup", "encryption", "true"),
         "the backup's encryption line is set, the value is not touched"
     );
-    assert_every_server_starts(&[
-        (&f, "confserv", PRIMARY, None),
-        (&f, "confserv_backup", PRIMARY, None),
-    ]);
+    assert_primary_and_backup_start(&f, PRIMARY);
 
     assert!(
         openssl_decrypt(&value, &s.path("dec.pem")) == PRIMARY,
@@ -792,10 +790,7 @@ fn p_adds_the_encryption_option_to_a_backup_that_has_none() {
     s.install_keys("test");
     set_mode(&s.path("confserv.conf"), 0o640);
     let f = s.path("confserv.conf");
-    assert_every_server_starts(&[
-        (&f, "confserv", PRIMARY, None),
-        (&f, "confserv_backup", PRIMARY, None),
-    ]);
+    assert_primary_and_backup_start(&f, PRIMARY);
 
     let before = s.snapshot();
     confpass(&s, &["-p", "-c", "confserv.conf"]).exit(0);
@@ -810,10 +805,7 @@ fn p_adds_the_encryption_option_to_a_backup_that_has_none() {
         expected,
         "`encryption = true` added at the end of the backup's options"
     );
-    assert_every_server_starts(&[
-        (&f, "confserv", PRIMARY, None),
-        (&f, "confserv_backup", PRIMARY, None),
-    ]);
+    assert_primary_and_backup_start(&f, PRIMARY);
 
     assert!(
         openssl_decrypt(&value, &s.path("dec.pem")) == PRIMARY,
@@ -837,10 +829,7 @@ fn fail_rotate_keys_refused_when_a_section_reads_its_own_copy_of_the_key() {
         &[],
         "-p",
     );
-    assert_every_server_starts(&[
-        (&f, "confserv", PRIMARY, None),
-        (&f, "confserv_backup", PRIMARY, None),
-    ]);
+    assert_primary_and_backup_start(&f, PRIMARY);
     fs::create_dir(s.path("copy")).unwrap();
     fs::copy(s.path("dec.pem"), s.path("copy/dec.pem")).unwrap();
     set_mode(&s.path("copy/dec.pem"), 0o600);
@@ -850,10 +839,7 @@ fn fail_rotate_keys_refused_when_a_section_reads_its_own_copy_of_the_key() {
         &format!("decryption-key = {}", abs(&s, "copy/dec.pem")),
     );
     s.write("confserv.conf", text.as_bytes());
-    assert_every_server_starts(&[
-        (&f, "confserv", PRIMARY, None),
-        (&f, "confserv_backup", PRIMARY, None),
-    ]);
+    assert_primary_and_backup_start(&f, PRIMARY);
 
     let before = s.snapshot();
     let out = confpass(
@@ -871,10 +857,7 @@ fn fail_rotate_keys_refused_when_a_section_reads_its_own_copy_of_the_key() {
         err.contains("decryption-key"),
         "names decryption-key:\n{err}"
     );
-    assert_every_server_starts(&[
-        (&f, "confserv", PRIMARY, None),
-        (&f, "confserv_backup", PRIMARY, None),
-    ]);
+    assert_primary_and_backup_start(&f, PRIMARY);
 
     let value = value_in(&f, "dbserver", "password");
     assert!(
@@ -1657,10 +1640,7 @@ fn p_says_which_other_server_sections_it_marked() {
     assert_eq!(j["action"], "marked");
     assert_eq!(j["changed"], true);
     assert_eq!(j["marked"], json!(["confserv_backup"]));
-    assert_every_server_starts(&[
-        (&f, "confserv", PRIMARY, None),
-        (&f, "confserv_backup", PRIMARY, None),
-    ]);
+    assert_primary_and_backup_start(&f, PRIMARY);
     // Nothing left to mark: unchanged, and no `marked` field.
     let before = s.snapshot();
     let out = confpass(&s, &["-p", "-c", "confserv.conf", "--json"]).exit(0);
@@ -1859,10 +1839,7 @@ fn fail_a_marking_run_killed_at_any_step_leaves_the_old_file_or_the_marked_one()
         // and removes the temporary.
         confpass(&s, &["--check", "-c", "confserv.conf", "-s", "confserv"]).exit(0);
         confpass(&s, &["-p", "-c", "confserv.conf", "-s", "confserv_backup"]).exit(0);
-        assert_every_server_starts(&[
-            (&f, "confserv", PRIMARY, None),
-            (&f, "confserv_backup", PRIMARY, None),
-        ]);
+        assert_primary_and_backup_start(&f, PRIMARY);
         let files: Vec<String> = s
             .snapshot()
             .into_keys()
