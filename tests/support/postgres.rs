@@ -350,7 +350,12 @@ impl Drop for Server {
 /// --test postgres` does not, and a binary left from an earlier build may be
 /// stale; when it is already fresh this costs a moment.
 pub fn example_binary() -> PathBuf {
-    let confpass = Path::new(env!("CARGO_BIN_EXE_confpass"));
+    // option_env!: capi/tests/c_example.rs includes this file too, from a
+    // package without the binary; it never calls this function.
+    let Some(confpass) = option_env!("CARGO_BIN_EXE_confpass") else {
+        panic!("example_binary: only the root package's tests build the example");
+    };
+    let confpass = Path::new(confpass);
     let profile_dir = confpass.parent().unwrap();
     let example = profile_dir.join("examples").join("confserv_startup");
     let mut cmd = Command::new(env!("CARGO"));
