@@ -74,7 +74,8 @@ export SOURCE_DATE_EPOCH
 
 # --- the binaries -----------------------------------------------------------
 step "cargo build --release --target $MUSL (static)"
-cargo build --locked --release --target "$MUSL" --bin confpass
+# No PKCS#11: a static binary cannot load a module (PRODUCT.md §13).
+cargo build --locked --release --target "$MUSL" --bin confpass --no-default-features --features cli
 step "cargo zigbuild --release --target $GNU_TARGET.$GLIBC_FLOOR (for the packages)"
 cargo-zigbuild zigbuild --locked --quiet --release --target "$GNU_TARGET.$GLIBC_FLOOR" --bin confpass
 gnu_bin="$target_dir/$GNU_TARGET/release/confpass"

@@ -107,8 +107,9 @@ pub mod config {
     //! byte past the limit and refused.
     pub use crate::ini::*;
 }
+pub use crypto::decryptor::Decryptor;
 pub use crypto::{keys, value};
-pub use fs::keyring;
+pub use fs::{keyring, token};
 pub use ops::{confserv, keyfiles};
 
 pub use config::ConfigFile;

@@ -16,6 +16,7 @@ use sha2::Sha256;
 
 use zeroize::Zeroizing;
 
+use crate::crypto::decryptor::Decryptor;
 use crate::crypto::keys::{DecryptionKey, EncryptionKey, KeyId};
 use crate::error::{Error, PasswordOrigin, Result};
 
@@ -115,10 +116,19 @@ impl EncryptedValue {
     /// the key (truncated), and [`Error::Undecryptable`] when RSA-OAEP
     /// rejects it (RFC 8017 §7.1.2, leading byte included).
     pub fn decrypt_bytes(&self, key: &DecryptionKey) -> Result<Zeroizing<Vec<u8>>> {
-        if self.key_id != key.id() {
+        self.decrypt_bytes_with(key)
+    }
+
+    /// [`EncryptedValue::decrypt_bytes`] with any [`Decryptor`]: a key file's
+    /// key, or one on a PKCS#11 token.
+    ///
+    /// # Errors
+    /// As [`EncryptedValue::decrypt_bytes`], and the token's own errors.
+    pub fn decrypt_bytes_with<K: Decryptor + ?Sized>(&self, key: &K) -> Result<Zeroizing<Vec<u8>>> {
+        if self.key_id != key.key_id() {
             return Err(Error::KeyIdMismatch {
                 value_id: self.key_id,
-                key_id: key.id(),
+                key_id: key.key_id(),
             });
         }
         let size = key.public().ciphertext_len();
@@ -131,8 +141,7 @@ impl EncryptedValue {
                 ),
             });
         }
-        crate::crypto::oaep::decrypt(key.rsa(), &self.ciphertext)
-            .map_err(|_| Error::Undecryptable { key_id: key.id() })
+        key.decrypt_oaep(&self.ciphertext)
     }
 
     /// Decrypts the value with `key` into the password.
@@ -143,9 +152,18 @@ impl EncryptedValue {
     /// confpass would store: empty, with a line break or a NUL byte, or not
     /// UTF-8.
     pub fn decrypt(&self, key: &DecryptionKey) -> Result<SecretString> {
-        let plain = self.decrypt_bytes(key)?;
+        self.decrypt_with(key)
+    }
+
+    /// [`EncryptedValue::decrypt`] with any [`Decryptor`]: a key file's key,
+    /// or one on a PKCS#11 token.
+    ///
+    /// # Errors
+    /// As [`EncryptedValue::decrypt`], and the token's own errors.
+    pub fn decrypt_with<K: Decryptor + ?Sized>(&self, key: &K) -> Result<SecretString> {
+        let plain = self.decrypt_bytes_with(key)?;
         let unusable = |reason: &'static str| Error::UnusablePlaintext {
-            key_id: key.id(),
+            key_id: key.key_id(),
             reason,
         };
         let text =

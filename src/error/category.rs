@@ -73,7 +73,8 @@ impl Error {
             | BadKeySize { .. }
             | NoPassword { .. }
             | KeyPathNotStorable { .. }
-            | KeysNotUsed { .. } => Category::Usage,
+            | KeysNotUsed { .. }
+            | TokenModeUnsupported { .. } => Category::Usage,
             ConfigNotFound { .. }
             | ConfigNotAFile { .. }
             | ConfigTooLarge { .. }
@@ -97,7 +98,16 @@ impl Error {
             | KeyMismatch { .. }
             | WrongKey { .. }
             | KeyIdMismatch { .. }
-            | KeyNameTaken { .. } => Category::Key,
+            | KeyNameTaken { .. }
+            | TokenUri { .. }
+            | TokenUnsupported { .. }
+            | TokenModule { .. }
+            | TokenAbsent { .. }
+            | TokenPin { .. }
+            | PinFile { .. }
+            | TokenObject { .. }
+            | TokenKeySize { .. }
+            | TokenMechanism { .. } => Category::Key,
             DecryptFailed { .. }
             | Undecryptable { .. }
             | UnusablePlaintext { .. }
@@ -110,7 +120,9 @@ impl Error {
             | Locked { .. }
             | DirAccess { .. }
             | ConfigChanged { .. }
-            | CannotKeepAttributes { .. } => Category::Io,
+            | CannotKeepAttributes { .. }
+            | TokenBusy { .. }
+            | TokenFailed { .. } => Category::Io,
             Committed { .. } | PruneIncomplete { .. } => Category::Committed,
             PreviousPassword { category, .. } => *category,
             Crypto(_) | SelfCheck { .. } => Category::Internal,

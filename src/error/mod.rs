@@ -498,6 +498,122 @@ pub enum Error {
         /// Why, and what to do.
         reason: String,
     },
+    /// A `pkcs11:` URI (RFC 7512) that confpass cannot use.
+    #[error("the pkcs11: URI {uri} {reason}")]
+    TokenUri {
+        /// The URI as given (it never holds a PIN: a URI with one is refused unread).
+        uri: String,
+        /// What is wrong and what to do.
+        reason: String,
+    },
+    /// A key on a PKCS#11 token, in a build that cannot load a module.
+    #[error(
+        "{uri} names a key on a PKCS#11 token, but this confpass was built without PKCS#11 (the static musl build cannot load a module): install the .deb or .rpm package, or build with the `pkcs11` feature"
+    )]
+    TokenUnsupported {
+        /// The URI.
+        uri: String,
+    },
+    /// The PKCS#11 module cannot be loaded or initialised.
+    #[error(
+        "PKCS#11 module {module} (for {uri}) {reason}: install the token's PKCS#11 module, or give its path with module-path= in the URI"
+    )]
+    TokenModule {
+        /// The module file.
+        module: PathBuf,
+        /// The URI.
+        uri: String,
+        /// What happened.
+        reason: String,
+    },
+    /// No token, or more than one, matches the URI.
+    #[error(
+        "{found} for {uri} in PKCS#11 module {module}: check the token= label (`pkcs11-tool --module {module} --list-token-slots` lists the tokens)"
+    )]
+    TokenAbsent {
+        /// The URI.
+        uri: String,
+        /// The module file.
+        module: PathBuf,
+        /// "no token matches" or "2 tokens match".
+        found: String,
+    },
+    /// The token refused the PIN.
+    #[error("the token of {uri} {reason}")]
+    TokenPin {
+        /// The URI.
+        uri: String,
+        /// "refused the PIN in FILE: ..." or "has its user PIN locked: ...".
+        reason: String,
+    },
+    /// The PIN file cannot be used.
+    #[error("PIN file {path} {reason}")]
+    PinFile {
+        /// The PIN file (`pin-source` of the URI).
+        path: PathBuf,
+        /// What is wrong and what to do.
+        reason: String,
+    },
+    /// The object the URI names is not there, or is no RSA decryption key.
+    #[error("the token of {uri} {reason}")]
+    TokenObject {
+        /// The URI.
+        uri: String,
+        /// What is wrong and what to do.
+        reason: String,
+    },
+    /// The token cannot make or use a key of this size.
+    #[error(
+        "the token of {uri} cannot make a {bits}-bit RSA key: {reason}; give --bits 3072 or 2048 (a TPM has no 4096-bit RSA)"
+    )]
+    TokenKeySize {
+        /// The URI.
+        uri: String,
+        /// The size asked for.
+        bits: usize,
+        /// What the token said.
+        reason: String,
+    },
+    /// The token does not decrypt RSA-OAEP with SHA-256.
+    #[error(
+        "the token of {uri} does not decrypt RSA-OAEP with SHA-256 (CKM_RSA_PKCS_OAEP, MGF1-SHA-256, empty label), which confpass values use{hint}: use a token that does (a TPM with tpm2-pkcs11 does)"
+    )]
+    TokenMechanism {
+        /// The URI.
+        uri: String,
+        /// A word on a known token (SoftHSM2 does OAEP with SHA-1 only).
+        hint: String,
+    },
+    /// The token is busy, or out of sessions or memory.
+    #[error(
+        "the token of {uri} is busy ({reason}): try again when the other program using it has finished; on a TPM, `tpm2_flushcontext -t -l` frees what crashed programs left"
+    )]
+    TokenBusy {
+        /// The URI.
+        uri: String,
+        /// What the token said.
+        reason: String,
+    },
+    /// A mode that does not yet work with a key on a token.
+    #[error(
+        "{mode} does not work yet with a key on a PKCS#11 token ({uri}); nothing was changed: to change the key, make a new one on the token with `confpass -p -keys ENC URI` naming a new object= and a new ENC file, giving the password again"
+    )]
+    TokenModeUnsupported {
+        /// The mode (`--rotate-keys`, `--prune-keys`).
+        mode: &'static str,
+        /// The URI.
+        uri: String,
+    },
+    /// Any other failure the token reports.
+    #[error(
+        "the token of {uri} failed: {reason}: check the token with its own tools (pkcs11-tool)"
+    )]
+    TokenFailed {
+        /// The URI.
+        uri: String,
+        /// What the token said.
+        reason: String,
+    },
     /// Key generation or encryption failed inside the RSA implementation.
     #[error("RSA operation failed: {0}")]
     Crypto(String),

@@ -13,6 +13,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::crypto::decryptor::Decryptor;
 use crate::crypto::keys::{DecryptionKey, EncryptionKey, KeyId};
 use crate::error::{Error, Result};
 use crate::fs::files;
@@ -161,6 +162,23 @@ pub fn decryption_key_for(path: &Path, id: KeyId) -> Result<(DecryptionKey, Path
         }
     }
     Ok((main, path.to_path_buf()))
+}
+
+/// The private key for a value made for `id`, wherever `place` says it
+/// lives: on a PKCS#11 token ([`crate::fs::token::key_for`]: the token's key
+/// with that CKA_ID, else the object the URI names) or in a key file
+/// ([`decryption_key_for`]). Returns it with where it was found.
+///
+/// # Errors
+/// Those of the token, or of the key file.
+pub fn decryptor_for(place: &Path, id: KeyId) -> Result<(Box<dyn Decryptor>, PathBuf)> {
+    if crate::fs::token::is_token(place) {
+        let key = crate::fs::token::key_for(place, Some(id))?;
+        let from = PathBuf::from(key.uri().to_string());
+        return Ok((Box::new(key), from));
+    }
+    let (key, from) = decryption_key_for(place, id)?;
+    Ok((Box::new(key), from))
 }
 
 /// Keeps the key file `path`, which holds key `id`, under its retired name

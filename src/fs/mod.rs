@@ -5,7 +5,8 @@
 //! reads and writes key files (a private key no one else can read, created
 //! with `create_new` and mode 0600); [`keyring`] finds keys beside a pair by
 //! key id; [`files`] holds the synced, fault-pointed steps (new files, links,
-//! renames, removals); [`txn`] is the transaction every writing mode runs
+//! renames, removals); [`token`] finds, makes and uses keys on a PKCS#11
+//! token, a place keys live beside key files; [`txn`] is the transaction every writing mode runs
 //! (locks, the prepared replacement, the one commit); [`platform`] is the one
 //! place that knows Unix from Windows.
 
@@ -14,4 +15,5 @@ pub(crate) mod keyfile;
 pub mod keyring;
 pub(crate) mod platform;
 pub(crate) mod read;
+pub mod token;
 pub(crate) mod txn;

@@ -19,7 +19,8 @@ use std::path::Path;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::crypto::keys::{DecryptionKey, KeyId};
+use crate::crypto::decryptor::Decryptor;
+use crate::crypto::keys::KeyId;
 use crate::error::{Error, Result};
 use crate::ini::{ConfigFile, LineView, MAX_CONFIG_SIZE, names_match};
 use crate::ops::confserv::{Layout, Stored};
@@ -74,7 +75,7 @@ pub(crate) fn edited(
     allowed: &Allowed<'_>,
     dec_path: &Path,
     key_id: KeyId,
-    decrypt: Option<(&DecryptionKey, &SecretString)>,
+    decrypt: Option<(&dyn Decryptor, &SecretString)>,
     whole: &Whole<'_, '_>,
 ) -> Result<()> {
     let layout = allowed.layout;
@@ -142,7 +143,7 @@ pub(crate) fn edited(
     };
     if let Some((dec, password)) = decrypt
         && !value
-            .decrypt(dec)
+            .decrypt_with(dec)
             .is_ok_and(|p| p.expose_secret() == password.expose_secret())
     {
         return Err(fail(old, "the new value does not decrypt to the password"));

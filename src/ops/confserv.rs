@@ -319,6 +319,9 @@ impl Layout {
                         "is empty: give the private key's path, or remove the option to use dec.pem beside the file",
                     ));
                 }
+                if crate::fs::token::is_token(Path::new(v)) {
+                    return Ok(PathBuf::from(v));
+                }
                 Ok(dir.join(Path::new(v)))
             }
         }

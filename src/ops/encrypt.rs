@@ -12,13 +12,14 @@
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::crypto::decryptor::Decryptor;
 use crate::crypto::value::EncryptedValue;
 use crate::error::{Error, PasswordOrigin, Result};
 use crate::fault;
 use crate::ini::ConfigFile;
 use crate::ops::check::Whole;
 use crate::ops::confserv::{self, Layout, Stored};
-use crate::ops::keyfiles::{settle_keys, verify_stored};
+use crate::ops::keyfiles::{OnToken, settle_keys, verify_stored};
 use crate::ops::mark::{Marks, mark_readers, stored_or_marked_elsewhere, unmarked};
 use crate::ops::opened::Opened;
 use crate::ops::previous::PreviousPlan;
@@ -73,16 +74,24 @@ pub fn encrypt_file(mut req: Request<'_>) -> Result<Outcome> {
         && keys.dec.is_some()
         && !keys.write_dec
         && !keys.write_enc
-        && let Ok((key, from)) = crate::fs::keyring::decryption_key_for(dec_path, value.key_id())
-        && key.id() == value.key_id()
-        && let Ok(current) = crate::ops::startup::decrypt_in(file, layout, value, &key, &from)
+        && let Ok((key, from)) = crate::fs::keyring::decryptor_for(dec_path, value.key_id())
+        && key.key_id() == value.key_id()
+        && let Ok(current) = crate::ops::startup::decrypt_in(file, layout, value, &*key, &from)
         && current.expose_secret() == password.expose_secret()
     {
         return mark_readers(&opened, &req, &readers, value);
     }
 
+    // The private key as `decryption-key` records it: a token key by the
+    // URI that names it alone.
+    let dec_place = keys
+        .token
+        .as_ref()
+        .map_or_else(|| dec_path.clone(), OnToken::place);
+    let dec_path = &dec_place;
+
     // The keys as the server will find them after this run.
-    let strict = keys.dec.is_some();
+    let strict = keys.dec.is_some() || keys.token.is_some();
     let before = KeyView::disk(strict);
     let mut after = KeyView::disk(strict);
     if keys.write_dec {
@@ -96,7 +105,7 @@ pub fn encrypt_file(mut req: Request<'_>) -> Result<Outcome> {
     if keep && let Stored::Encrypted(value) = &stored {
         verify_stored(file, layout, value, enc_path, dec_path)?;
     }
-    let previous = PreviousPlan::for_p(keep, file, layout, &stored, &keys.enc, keys.dec.is_some())?
+    let previous = PreviousPlan::for_p(keep, file, layout, &stored, &keys.enc, strict)?
         .findable(file, layout, &keys.enc, dec_path, &after)?;
     let value = EncryptedValue::encrypt(&keys.enc, &password)?;
     let marks = Marks {
@@ -106,7 +115,11 @@ pub fn encrypt_file(mut req: Request<'_>) -> Result<Outcome> {
         linked: opened.paths.len() > 1,
     };
     let new_bytes = edit(file, layout, &marks, &value, &previous)?;
-    let decrypt = keys.dec.as_ref().map(|dec| (dec, &password));
+    let decrypt = match (&keys.dec, &keys.token) {
+        (Some(dec), _) => Some((dec as &dyn Decryptor, &password)),
+        (None, Some(on)) => Some((&on.key as &dyn Decryptor, &password)),
+        (None, None) => None,
+    };
     crate::ops::check::edited(
         file,
         &new_bytes,
@@ -146,7 +159,7 @@ pub fn encrypt_file(mut req: Request<'_>) -> Result<Outcome> {
         return Ok(outcome);
     }
 
-    let created = opened.write(&new_bytes, |created| {
+    let written = opened.write(&new_bytes, |created| {
         if keys.write_dec {
             let dec = keys
                 .dec
@@ -162,7 +175,17 @@ pub fn encrypt_file(mut req: Request<'_>) -> Result<Outcome> {
             fault::pause_point("enc-written");
         }
         Ok(())
-    })?;
+    });
+    // A key the run made on the token stays once the file names it: after
+    // the commit, even when a later step failed (never destroyed after).
+    let committed = match &written {
+        Ok(_) => true,
+        Err(e) => e.category() == crate::error::Category::Committed,
+    };
+    if committed && let Some(on) = keys.token {
+        on.keep();
+    }
+    let created = written?;
     let mut outcome = opened.outcome(&req, value.key_id(), Action::Encrypted, created, None);
     outcome.keeps_previous = keeps_previous;
     outcome.marked = marked;

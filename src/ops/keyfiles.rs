@@ -11,12 +11,14 @@ use std::path::{Path, PathBuf};
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::crypto::decryptor::Decryptor as _;
 use crate::crypto::keys::{DecryptionKey, EncryptionKey};
 use crate::crypto::value::{EncryptedValue, check_password, check_password_for_bits};
 use crate::error::{Error, PasswordOrigin, Result};
 use crate::fault;
 use crate::fs::keyring::{self, exists};
 pub use crate::fs::keyring::{decryption_key_for, staged_path};
+use crate::fs::token::{self, TokenKey};
 use crate::ini::ConfigFile;
 use crate::ops::confserv::Layout;
 
@@ -38,6 +40,8 @@ pub enum KeyFiles {
 pub(crate) struct Keys {
     pub(crate) enc: EncryptionKey,
     pub(crate) dec: Option<DecryptionKey>,
+    /// The private key on a token, when DEC is a `pkcs11:` URI.
+    pub(crate) token: Option<OnToken>,
     /// Whether this run must write the private key file (it is new).
     pub(crate) write_dec: bool,
     /// Whether this run must write the public key file (new or derived).
@@ -75,6 +79,13 @@ pub(crate) fn key_paths(
         }
         KeyFiles::Default => {
             let dec = crate::ops::startup::server_key_path(file, layout)?;
+            if token::is_token(&dec) {
+                // A token key's public half is also the token's: ENC is the
+                // default enc.pem beside the file (-p writes it when missing).
+                let (enc, _) =
+                    crate::crypto::keys::default_paths(crate::fs::files::parent_dir(file.path()));
+                return Ok((enc, dec));
+            }
             Ok((enc_beside(&dec), dec))
         }
     }
@@ -90,6 +101,9 @@ pub(crate) fn settle_keys(
     password: &SecretString,
     origin: PasswordOrigin,
 ) -> Result<Keys> {
+    if token::is_token(dec_path) {
+        return settle_on_token(enc_path, dec_path, bits, password, origin);
+    }
     let keys = match (exists(enc_path)?, exists(dec_path)?) {
         (true, true) => {
             let dec = DecryptionKey::load(dec_path)?;
@@ -104,6 +118,7 @@ pub(crate) fn settle_keys(
                     Keys {
                         enc: dec.public().clone(),
                         dec: Some(dec),
+                        token: None,
                         write_dec: false,
                         write_enc: false,
                     },
@@ -122,6 +137,7 @@ pub(crate) fn settle_keys(
             Keys {
                 enc,
                 dec: Some(dec),
+                token: None,
                 write_dec: false,
                 write_enc: false,
             }
@@ -129,6 +145,7 @@ pub(crate) fn settle_keys(
         (true, false) => Keys {
             enc: EncryptionKey::load(enc_path)?,
             dec: None,
+            token: None,
             write_dec: false,
             write_enc: false,
         },
@@ -137,6 +154,7 @@ pub(crate) fn settle_keys(
             Keys {
                 enc: dec.public().clone(),
                 dec: Some(dec),
+                token: None,
                 write_dec: false,
                 write_enc: true,
             }
@@ -148,12 +166,102 @@ pub(crate) fn settle_keys(
             Keys {
                 enc: dec.public().clone(),
                 dec: Some(dec),
+                token: None,
                 write_dec: true,
                 write_enc: true,
             }
         }
     };
     finish_settling(keys, password, origin)
+}
+
+/// A private key on a token that this run uses. One the run made is
+/// destroyed when this is dropped before [`OnToken::keep`]: a run that
+/// fails before its commit leaves the token as it found it.
+pub(crate) struct OnToken {
+    pub(crate) key: TokenKey,
+    made: bool,
+}
+
+impl OnToken {
+    /// The URI that names this key alone, as `decryption-key` records it.
+    pub(crate) fn place(&self) -> PathBuf {
+        PathBuf::from(self.key.uri().to_string())
+    }
+
+    /// The run committed: the key it made stays.
+    pub(crate) fn keep(mut self) {
+        self.made = false;
+    }
+}
+
+impl Drop for OnToken {
+    fn drop(&mut self) {
+        if self.made {
+            // Best effort: a key left behind serves nothing, and a rerun of
+            // -p finds it by its label and uses it.
+            let _ = token::destroy(&self.key);
+        }
+    }
+}
+
+/// The key policy with a token for DEC: the object the URI names and ENC
+/// are checked to be one pair; the object alone gives ENC; neither → the
+/// pair is made on the token. ENC without the object is refused: the
+/// server would find no key.
+fn settle_on_token(
+    enc_path: &Path,
+    dec_path: &Path,
+    bits: usize,
+    password: &SecretString,
+    origin: PasswordOrigin,
+) -> Result<Keys> {
+    let enc_there = exists(enc_path)?;
+    let (on, write_enc) = match (token::find(dec_path)?, enc_there) {
+        (Some(key), there) => (OnToken { key, made: false }, !there),
+        (None, true) => {
+            return Err(Error::TokenObject {
+                uri: token::uri_of(dec_path)?.to_string(),
+                reason: format!(
+                    "holds no private key that the URI names, but {} exists: name the token object that key belongs to, or move {} away so that -p makes a new pair on the token",
+                    enc_path.display(),
+                    enc_path.display()
+                ),
+            });
+        }
+        (None, false) => {
+            check_password_for_bits(password.expose_secret(), origin, bits)?;
+            let key = token::generate(dec_path, bits)?;
+            // The session is closed here: a kill leaves the key, not a session.
+            crate::fault::pause_point("token-generated");
+            (OnToken { key, made: true }, true)
+        }
+    };
+    let enc = if enc_there {
+        let enc = EncryptionKey::load(enc_path)?;
+        if enc.id() != on.key.key_id() {
+            return Err(Error::KeyMismatch {
+                enc: enc_path.to_path_buf(),
+                enc_id: enc.id(),
+                dec: on.place(),
+                dec_id: on.key.key_id(),
+            });
+        }
+        enc
+    } else {
+        on.key.public().clone()
+    };
+    finish_settling(
+        Keys {
+            enc,
+            dec: None,
+            token: Some(on),
+            write_dec: false,
+            write_enc,
+        },
+        password,
+        origin,
+    )
 }
 
 /// The last check of the key policy: the password fits the key.
@@ -174,8 +282,8 @@ pub(crate) fn verify_stored(
     dec_path: &Path,
 ) -> Result<()> {
     if exists(dec_path)? {
-        let (dec, from) = decryption_key_for(dec_path, value.key_id())?;
-        return crate::ops::startup::decrypt_in(file, layout, value, &dec, &from).map(drop);
+        let (dec, from) = crate::fs::keyring::decryptor_for(dec_path, value.key_id())?;
+        return crate::ops::startup::decrypt_in(file, layout, value, &*dec, &from).map(drop);
     }
     if !exists(enc_path)? {
         return Ok(());

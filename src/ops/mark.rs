@@ -223,6 +223,10 @@ pub(crate) fn mark_readers(
 /// The absolute path to write as `decryption-key`, so the server finds the
 /// key whatever its working directory.
 fn absolute_text(dec: &Path) -> Result<String> {
+    if crate::fs::token::is_token(dec) {
+        // A URI is written as confpass formats it: no blank, no line break.
+        return Ok(dec.to_string_lossy().into_owned());
+    }
     let abs = std::path::absolute(dec).unwrap_or_else(|_| dec.to_path_buf());
     let text = abs
         .to_str()

@@ -46,8 +46,10 @@ impl Opened {
                 let layout = Layout::locate(&file, &req.server_section, req.db_section.as_deref())?;
                 startup_reads_the_same_section(&file, &layout, req)?;
                 let (enc_path, dec_path) = key_paths(&file, &layout, &req.keys)?;
+                // A key on a token has no directory to lock: the token is its own.
                 let dirs = [&enc_path, &dec_path]
                     .iter()
+                    .filter(|p| !crate::fs::token::is_token(p))
                     .filter_map(|p| std::fs::canonicalize(parent_dir(p)).ok())
                     .collect();
                 Ok(((source, file, layout, enc_path, dec_path), dirs))
@@ -63,7 +65,9 @@ impl Opened {
             name.as_deref().is_some_and(|n| n == t)
         });
         let (enc_dir, dec_dir) = (parent_dir(&enc_path), parent_dir(&dec_path));
-        let key_dirs: &[&Path] = if enc_dir == dec_dir {
+        let key_dirs: &[&Path] = if crate::fs::token::is_token(&dec_path) {
+            &[enc_dir]
+        } else if enc_dir == dec_dir {
             &[dec_dir]
         } else {
             &[enc_dir, dec_dir]

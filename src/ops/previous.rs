@@ -15,7 +15,7 @@ use secrecy::SecretString;
 
 use crate::crypto::value::EncryptedValue;
 use crate::error::{Category, Error, Result};
-use crate::fs::keyring::decryption_key_for;
+use crate::fs::keyring::decryptor_for;
 use crate::ini::ConfigFile;
 use crate::ops::confserv::{Layout, Stored};
 use crate::ops::intended::PreviousEdit;
@@ -99,8 +99,8 @@ pub(crate) fn decrypt_previous(
     value: &EncryptedValue,
     key_path: &Path,
 ) -> Result<SecretString> {
-    let (key, from) = decryption_key_for(key_path, value.key_id())?;
-    decrypt_in(file, layout, value, &key, &from).map_err(|e| in_previous(e, file, layout))
+    let (key, from) = decryptor_for(key_path, value.key_id())?;
+    decrypt_in(file, layout, value, &*key, &from).map_err(|e| in_previous(e, file, layout))
 }
 
 /// What a writing run does to `previous-password`.
@@ -206,10 +206,10 @@ impl PreviousPlan {
         }
         let own = server_key_path(file, layout)?;
         for from in [own.as_path(), dec_path] {
-            if let Ok((key, _)) = decryption_key_for(from, id)
-                && key.id() == id
+            if let Ok((key, _)) = decryptor_for(from, id)
+                && key.key_id() == id
             {
-                let p = decrypt_in(file, layout, &value, &key, from)
+                let p = decrypt_in(file, layout, &value, &*key, from)
                     .map_err(|e| in_previous(e, file, layout))?;
                 return Ok(PreviousPlan::Set(
                     EncryptedValue::encrypt(enc, &p)?.to_string(),

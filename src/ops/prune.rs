@@ -79,6 +79,16 @@ pub fn prune_keys(
     let paths: Vec<&Path> = configs.iter().map(PathBuf::as_path).collect();
     let (locks, reading) = lock_for(&paths, || {
         let reading = read_configs(configs, server_section, keys)?;
+        if let Some((_, dec)) = reading
+            .pairs
+            .iter()
+            .find(|(_, dec)| crate::fs::token::is_token(dec))
+        {
+            return Err(Error::TokenModeUnsupported {
+                mode: "--prune-keys",
+                uri: dec.to_string_lossy().into_owned(),
+            });
+        }
         let dirs = reading
             .pairs
             .iter()

@@ -54,6 +54,12 @@ pub fn rotate_keys(req: Request<'_>) -> Result<Outcome> {
             "is not encrypted, so there is no key to rotate: encrypt it first with `confpass -p`",
         ));
     };
+    if crate::fs::token::is_token(dec_path) {
+        return Err(Error::TokenModeUnsupported {
+            mode: "--rotate-keys",
+            uri: dec_path.to_string_lossy().into_owned(),
+        });
+    }
     if !exists(dec_path)? {
         return Err(Error::KeyNotFound {
             path: dec_path.clone(),
@@ -147,7 +153,7 @@ pub fn rotate_keys(req: Request<'_>) -> Result<Outcome> {
         &allowed,
         dec_path,
         new.id(),
-        Some((&new, &password)),
+        Some((&new as &dyn crate::crypto::decryptor::Decryptor, &password)),
         &Whole {
             paths: &opened.path_refs(),
             changed: Vec::new(),

@@ -18,6 +18,7 @@ use std::rc::Rc;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::crypto::decryptor::Decryptor;
 use crate::crypto::keys::{DecryptionKey, KeyId};
 use crate::crypto::value::EncryptedValue;
 use crate::error::{Category, Error, Result};
@@ -44,15 +45,15 @@ pub(crate) struct KeyView<'k> {
 #[derive(Clone)]
 enum Held<'k> {
     Borrowed(&'k DecryptionKey),
-    Loaded(Rc<DecryptionKey>),
+    Loaded(Rc<dyn Decryptor>),
 }
 
 impl Deref for Held<'_> {
-    type Target = DecryptionKey;
-    fn deref(&self) -> &DecryptionKey {
+    type Target = dyn Decryptor + 'static;
+    fn deref(&self) -> &(dyn Decryptor + 'static) {
         match self {
-            Held::Borrowed(k) => k,
-            Held::Loaded(k) => k,
+            Held::Borrowed(k) => *k,
+            Held::Loaded(k) => &**k,
         }
     }
 }
@@ -108,12 +109,17 @@ impl<'k> KeyView<'k> {
     /// The start-up lookup (`crate::fs::keyring::decryption_key_for`) for
     /// key `id` from the key file `path`, in this view.
     fn find(&self, path: &Path, id: KeyId) -> Result<Found<'k>> {
+        if crate::fs::token::is_token(path) {
+            // A token keeps every key by its CKA_ID: the lookup is the token's.
+            let key = crate::fs::token::key_for(path, Some(id))?;
+            return Ok(Found::Key(Held::Loaded(Rc::new(key)), path.to_path_buf()));
+        }
         let main = self.key_at(path)?;
-        if let Some(k) = main.as_ref().filter(|k| k.id() == id) {
+        if let Some(k) = main.as_ref().filter(|k| k.key_id() == id) {
             return Ok(Found::Key(k.clone(), path.to_path_buf()));
         }
         for named in [staged_path(path, id), retired_path(path, id)] {
-            if let Some(k) = self.key_at(&named)?.filter(|k| k.id() == id) {
+            if let Some(k) = self.key_at(&named)?.filter(|k| k.key_id() == id) {
                 return Ok(Found::Key(k, named));
             }
         }
@@ -136,7 +142,7 @@ impl KeyView<'_> {
     /// Those of loading a key file that is there.
     pub(crate) fn finds(&self, path: &Path, id: KeyId) -> Result<Option<bool>> {
         Ok(match self.find(path, id)? {
-            Found::Key(k, _) => Some(k.id() == id),
+            Found::Key(k, _) => Some(k.key_id() == id),
             Found::Unknown => None,
         })
     }
@@ -161,7 +167,7 @@ impl Read<'_> {
             Read::Sealed {
                 value,
                 key: Some((k, from)),
-            } => decrypt_in(file, layout, value, k, from).map(Some),
+            } => decrypt_in(file, layout, value, &**k, from).map(Some),
             Read::Sealed { key: None, .. } => Ok(None),
         }
     }
@@ -187,7 +193,7 @@ fn same(
         },
     ) = (a, b)
         && va == vb
-        && ka.id() == kb.id()
+        && ka.key_id() == kb.key_id()
     {
         return Ok(true);
     }
@@ -211,14 +217,14 @@ fn reads<'k>(file: &ConfigFile, layout: &Layout, keys: &KeyView<'k>) -> Result<R
     let key_path = server_key_path(file, layout)?;
     let seal = |value: EncryptedValue| -> Result<Read<'k>> {
         let key = match keys.find(&key_path, value.key_id())? {
-            Found::Key(k, from) if k.id() == value.key_id() => Some((k, from)),
+            Found::Key(k, from) if k.key_id() == value.key_id() => Some((k, from)),
             Found::Key(k, from) => {
                 return Err(Error::WrongKey {
                     path: file.path().to_path_buf(),
                     section: layout.db_name.clone(),
                     value_id: value.key_id(),
                     key: from,
-                    key_id: k.id(),
+                    key_id: k.key_id(),
                 });
             }
             Found::Unknown => None,

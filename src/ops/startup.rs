@@ -11,10 +11,11 @@ use std::path::{Path, PathBuf};
 
 use secrecy::SecretString;
 
-use crate::crypto::keys::{DecryptionKey, KeyId};
+use crate::crypto::decryptor::Decryptor;
+use crate::crypto::keys::KeyId;
 use crate::crypto::value::EncryptedValue;
 use crate::error::{Error, Result};
-use crate::fs::keyring::decryption_key_for;
+use crate::fs::keyring::decryptor_for;
 use crate::ini::ConfigFile;
 use crate::ops::confserv::{Layout, Stored};
 
@@ -54,8 +55,8 @@ pub(crate) fn password_in(file: &ConfigFile, layout: &Layout) -> Result<SecretSt
         }),
         Stored::Plain(p) => Ok(SecretString::from(p.to_owned())),
         Stored::Encrypted(value) => {
-            let (key, from) = decryption_key_for(&server_key_path(file, layout)?, value.key_id())?;
-            decrypt_in(file, layout, &value, &key, &from)
+            let (key, from) = decryptor_for(&server_key_path(file, layout)?, value.key_id())?;
+            decrypt_in(file, layout, &value, &*key, &from)
         }
     }
 }
@@ -159,10 +160,10 @@ pub fn check(config: impl AsRef<Path>, server_section: &str) -> Result<Report> {
 /// The state of an encrypted value: does it decrypt with the key the server
 /// would use for it?
 fn decrypt_state(file: &ConfigFile, layout: &Layout, value: &EncryptedValue) -> Result<State> {
-    let (key, from) = decryption_key_for(&server_key_path(file, layout)?, value.key_id())?;
-    Ok(match decrypt_in(file, layout, value, &key, &from) {
+    let (key, from) = decryptor_for(&server_key_path(file, layout)?, value.key_id())?;
+    Ok(match decrypt_in(file, layout, value, &*key, &from) {
         Ok(_) => State::Decryptable {
-            key_id: key.id(),
+            key_id: key.key_id(),
             key: from,
         },
         Err(Error::WrongKey {
@@ -199,10 +200,10 @@ pub(crate) fn decrypt_in(
     file: &ConfigFile,
     layout: &Layout,
     value: &EncryptedValue,
-    key: &DecryptionKey,
+    key: &(impl Decryptor + ?Sized),
     key_path: &Path,
 ) -> Result<SecretString> {
-    value.decrypt(key).map_err(|e| match e {
+    value.decrypt_with(key).map_err(|e| match e {
         Error::KeyIdMismatch { value_id, key_id } => Error::WrongKey {
             path: file.path().to_path_buf(),
             section: layout.db_name.clone(),

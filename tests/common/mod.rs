@@ -545,7 +545,19 @@ impl Run {
     }
 
     pub fn spawn(mut self) -> Running {
-        let mut child = self.cmd.spawn().expect("start the run");
+        // Under wine on a loaded machine, CreateProcess now and then fails
+        // with ERROR_INTERNAL_ERROR (1359) before the program runs at all:
+        // a few tries, then the error. Nothing of the run has happened yet.
+        let mut tries = 0;
+        let mut child = loop {
+            match self.cmd.spawn() {
+                Err(e) if cfg!(windows) && e.raw_os_error() == Some(1359) && tries < 5 => {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                started => break started.expect("start the run"),
+            }
+        };
         if let Some(text) = self.input.take() {
             let mut pipe = child.stdin.take().unwrap();
             // A run that ends before reading its input is judged by its exit code.

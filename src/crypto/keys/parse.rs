@@ -9,7 +9,7 @@ use std::path::Path;
 
 use rsa::PublicKey;
 use rsa::pkcs1::der::Decode as _;
-use rsa::pkcs1::{RsaPrivateKeyRef, RsaPublicKeyRef};
+use rsa::pkcs1::{DecodeRsaPublicKey as _, RsaPrivateKeyRef, RsaPublicKeyRef};
 use rsa::pkcs8::{DecodePublicKey, SubjectPublicKeyInfoRef};
 
 use super::refuse::{not_a_key, not_pem};
@@ -129,6 +129,29 @@ pub(super) fn check_private_pkcs1(path: &Path, key: &RsaPrivateKeyRef<'_>) -> Re
             path,
             "is a multi-prime RSA key (more than two primes, as `-pkeyopt rsa_keygen_primes:3` makes), which confpass does not read: make a new pair with two primes, for example `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out dec.pem`",
         ))
+    }
+}
+
+impl super::EncryptionKey {
+    /// The public key with modulus `n` and public exponent `e` (unsigned
+    /// big-endian bytes), as a PKCS#11 token gives them (`CKA_MODULUS`,
+    /// `CKA_PUBLIC_EXPONENT`); `place` names the key in messages. The key id
+    /// is that of its SubjectPublicKeyInfo, as for a key file.
+    ///
+    /// # Errors
+    /// [`Error::BadKey`] and [`Error::KeyTooSmall`], as for a key file.
+    pub fn from_components(n: &[u8], e: &[u8], place: &Path) -> Result<Self> {
+        use rsa::pkcs1::der::Encode as _;
+        use rsa::pkcs1::der::asn1::UintRef;
+        let der = rsa::pkcs1::RsaPublicKey {
+            modulus: UintRef::new(n).map_err(|e| invalid(place, e))?,
+            public_exponent: UintRef::new(e).map_err(|e| invalid(place, e))?,
+        }
+        .to_der()
+        .map_err(|e| invalid(place, e))?;
+        check_size(place, pem::bit_length(n))?;
+        let key = rsa::PublicKey::from_pkcs1_der(&der).map_err(|e| invalid(place, e))?;
+        super::EncryptionKey::new(key)
     }
 }
 

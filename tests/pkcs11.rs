@@ -1,0 +1,340 @@
+//! Keys on a PKCS#11 token, end to end against a real software TPM (swtpm
+//! behind tpm2-pkcs11, `tests/support/tpm.rs`): `-p` making the pair on the
+//! token, `-p` with a key already there, `--check`, `--reveal`, the start-up
+//! and candidates calls, OpenSSL encrypting for the exported public key, a
+//! primary and a backup section, a failed run and a killed one, each error
+//! with its message and exit code, and a hundred runs that leave the TPM
+//! accepting logins.
+//!
+//! Unix-only: swtpm and tpm2-pkcs11 are Linux software.
+#![cfg(unix)]
+
+mod common;
+#[path = "support/mod.rs"]
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+use confpass::Decryptor as _;
+use confpass::ExposeSecret as _;
+use support::tpm::{self, MODULE, Tpm};
+
+/// A URI for `object` with the PIN file `pin`.
+fn uri(object: &str, pin: &Path) -> String {
+    format!(
+        "pkcs11:token=confpass;object={object}?module-path={MODULE}&pin-source=file:{}",
+        pin.display()
+    )
+}
+
+/// The sample configuration and a copy of the TPM's PIN file beside it.
+fn setup(t: &Tpm) -> (Scratch, PathBuf) {
+    let s = Scratch::sample();
+    s.write("pin", &std::fs::read(t.pin_file()).unwrap());
+    set_mode(&s.path("pin"), 0o600);
+    let pin = s.path("pin");
+    (s, pin)
+}
+
+fn run(t: &Tpm, s: &Scratch, args: &[&str]) -> Run {
+    let mut r = Run::new(s, args);
+    r.cmd.envs(t.env());
+    r
+}
+
+/// The number of private keys on the token.
+fn private_keys(t: &Tpm) -> usize {
+    t.list_objects().matches("Private Key Object").count()
+}
+
+/// `-p` makes the pair on the token; everything that reads the value works.
+fn generates_and_serves(bits: &str) {
+    let t = Tpm::start();
+    let (s, pin) = setup(&t);
+    let key = uri("dbkey", &pin);
+    let out = run(&t, &s, &["-p", "-keys", "enc.pem", &key, "--bits", bits])
+        .never_showing(&[SAMPLE_PASSWORD])
+        .exit(0);
+    let kid = openssl_key_id(&s.path("enc.pem"));
+    assert!(stdout(&out).contains(&kid), "{}", all_output(&out));
+    assert!(!s.exists("dec.pem"), "no private key file is written");
+    let conf = s.read_str("confserv.conf");
+    let recorded = value_of(&conf, "decryption-key").unwrap();
+    let id: String = kid
+        .as_bytes()
+        .chunks(2)
+        .map(|h| format!("%{}", std::str::from_utf8(h).unwrap().to_uppercase()))
+        .collect();
+    assert!(
+        recorded.starts_with(&format!(
+            "pkcs11:token=confpass;id={id};object=dbkey;type=private?"
+        )),
+        "{recorded}"
+    );
+    assert_eq!(value_of(&conf, "encryption").as_deref(), Some("true"));
+    let value = value_of(&conf, "password").unwrap();
+    assert!(value.contains(&format!("kid:{kid}")), "{value}");
+    assert_eq!(
+        value.split("data:").nth(1).unwrap().len(),
+        if bits == "2048" { 344 + 1 } else { 512 + 1 },
+        "a {bits}-bit ciphertext"
+    );
+
+    // Generated on the token: sensitive and never extractable, CKA_ID = key id.
+    let objects = t.list_objects();
+    assert!(objects.contains(&format!("ID:         {kid}")), "{objects}");
+    assert!(
+        objects.contains("sensitive, always sensitive, never extractable"),
+        "{objects}"
+    );
+    assert_eq!(private_keys(&t), 1);
+
+    let out = run(&t, &s, &["--check"]).exit(0);
+    assert!(
+        stdout(&out).contains(&format!("decrypts with key {kid}")),
+        "{}",
+        all_output(&out)
+    );
+    let out = run(&t, &s, &["--reveal"]).exit(0);
+    assert_eq!(stdout(&out).trim_end(), SAMPLE_PASSWORD);
+
+    // The library, in this process, as a server calls it.
+    let _env = tpm::lock();
+    t.set_env();
+    let config = s.path("confserv.conf");
+    let password = confpass::database_password(&config, "confserv").unwrap();
+    assert_eq!(password.expose_secret(), SAMPLE_PASSWORD);
+    let candidates = confpass::database_password_candidates(&config, "confserv").unwrap();
+    assert_eq!(candidates.len(), 1);
+    assert_eq!(candidates[0].password.expose_secret(), SAMPLE_PASSWORD);
+    let key = confpass::token::key_for(Path::new(&recorded), None).unwrap();
+    assert_eq!(key.key_id().to_string(), kid);
+    assert!(confpass::token::is_protected(&key).unwrap());
+    assert!(t.loaded_handles().is_empty(), "{:?}", t.loaded_handles());
+}
+
+#[test]
+fn p_generates_a_2048_bit_pair_on_the_token_and_every_reader_decrypts_there() {
+    generates_and_serves("2048");
+}
+
+#[test]
+fn p_generates_a_3072_bit_pair_on_the_token_and_every_reader_decrypts_there() {
+    generates_and_serves("3072");
+}
+
+#[test]
+fn p_with_an_existing_token_key_checks_it_against_enc_and_openssl_encrypts_for_it() {
+    let t = Tpm::start();
+    let (s, pin) = setup(&t);
+    s.write(
+        "enc.pem",
+        t.keypairgen(2048, "0102030405060708", "k1").as_bytes(),
+    );
+    let key = uri("k1", &pin);
+
+    // Another public key than the token's: refused, nothing changed.
+    s.install_key("other-enc.pem", "wrong-enc.pem");
+    let before = s.snapshot();
+    let out = run(&t, &s, &["-p", "-keys", "wrong-enc.pem", &key]).exit(4);
+    assert!(
+        stderr(&out).contains("are not one key pair") || stderr(&out).contains("not one pair"),
+        "{}",
+        all_output(&out)
+    );
+    assert!(s.snapshot() == before, "a refused run changed files");
+
+    run(&t, &s, &["-p", "-keys", "enc.pem", &key]).exit(0);
+    let kid = openssl_key_id(&s.path("enc.pem"));
+    let conf = s.read_str("confserv.conf");
+    assert!(value_of(&conf, "password").unwrap().contains(&kid));
+    assert!(
+        value_of(&conf, "decryption-key")
+            .unwrap()
+            .contains("id=%01%02%03%04%05%06%07%08;object=k1")
+    );
+    assert_eq!(private_keys(&t), 1, "no key was made");
+
+    // Stock OpenSSL encrypts for the exported key; the token decrypts.
+    let ct = openssl_encrypt("From OpenSSL 318", &s.path("enc.pem"), &OAEP_SHA256);
+    let value = confpass::EncryptedValue::from_parts(confpass::KeyId::from_hex(&kid).unwrap(), ct)
+        .to_string();
+    s.write(
+        "confserv.conf",
+        conf.replace(&value_of(&conf, "password").unwrap(), &value)
+            .as_bytes(),
+    );
+    let out = run(&t, &s, &["--reveal"]).exit(0);
+    assert_eq!(stdout(&out).trim_end(), "From OpenSSL 318");
+}
+
+#[test]
+fn primary_and_backup_start_and_a_kept_previous_password_decrypts_on_the_token() {
+    let t = Tpm::start();
+    let (s, pin) = setup(&t);
+    let conf =
+        s.read_str("confserv.conf") + "\n[confserv_backup]\nport = 2030\nserver = dbserver\n";
+    s.write("confserv.conf", conf.as_bytes());
+    let key = uri("pair", &pin);
+    run(&t, &s, &["-p", "-keys", "enc.pem", &key]).exit(0);
+    for section in ["confserv", "confserv_backup"] {
+        run(&t, &s, &["--check", "-s", section]).exit(0);
+    }
+    // The new password for the pair, keeping the old one for the backup.
+    run(&t, &s, &["-p", "--password-stdin", "--keep-previous"])
+        .password("N3w-pass")
+        .exit(0);
+    let _env = tpm::lock();
+    t.set_env();
+    for section in ["confserv", "confserv_backup"] {
+        let got = confpass::database_password_candidates(s.path("confserv.conf"), section).unwrap();
+        let got: Vec<&str> = got.iter().map(|c| c.password.expose_secret()).collect();
+        assert_eq!(got, ["N3w-pass", SAMPLE_PASSWORD], "[{section}]");
+    }
+    assert_eq!(private_keys(&t), 1);
+}
+
+#[test]
+fn fail_a_run_that_fails_before_its_commit_destroys_the_key_it_made() {
+    let t = Tpm::start();
+    let (s, pin) = setup(&t);
+    let before = s.snapshot();
+    run(&t, &s, &["-p", "-keys", "enc.pem", &uri("dbkey", &pin)])
+        .fail_at("rename:config:EIO")
+        .exit(6);
+    assert!(s.snapshot() == before, "the failed run changed files");
+    assert_eq!(private_keys(&t), 0, "{}", t.list_objects());
+    assert!(t.login_works());
+}
+
+#[test]
+fn a_kill_after_the_token_made_the_key_leaves_the_file_and_a_rerun_uses_that_key() {
+    let t = Tpm::start();
+    let (s, pin) = setup(&t);
+    let key = uri("dbkey", &pin);
+    let before = s.read("confserv.conf");
+    run(&t, &s, &["-p", "-keys", "enc.pem", &key])
+        .paused_at("token-generated")
+        .kill();
+    assert_eq!(s.read("confserv.conf"), before, "the file is as it was");
+    // Still the plain password (exit 10 says so): the server starts.
+    run(&t, &s, &["--check"]).exit(10);
+    assert_eq!(private_keys(&t), 1);
+    run(&t, &s, &["-p", "-keys", "enc.pem", &key]).exit(0);
+    assert_eq!(
+        private_keys(&t),
+        1,
+        "the rerun used the key the killed run made"
+    );
+    assert_eq!(
+        stdout(&run(&t, &s, &["--reveal"]).exit(0)).trim_end(),
+        SAMPLE_PASSWORD
+    );
+    assert!(t.login_works());
+}
+
+/// confpass's lines of a run's stderr (the module prints its own `ERROR:`
+/// lines, which vary with its version), with the scratch directory spelled
+/// `[DIR]` and a generated key's `id=` spelled `id=[KID]`.
+fn message(out: &std::process::Output, s: &Scratch) -> String {
+    let text = stderr(out).replace(&s.path("").display().to_string(), "[DIR]/");
+    let mut lines = String::new();
+    for line in text.lines().filter(|l| l.starts_with("confpass:")) {
+        let mut line = line.to_owned();
+        if let Some(at) = line.find("id=%") {
+            let end = at + line[at..].find(';').unwrap();
+            line.replace_range(at..end, "id=[KID]");
+        }
+        lines.push_str(&line);
+        lines.push('\n');
+    }
+    lines
+}
+
+#[test]
+fn fail_each_token_error_has_its_message_and_exit_code_and_no_pin() {
+    let t = Tpm::start();
+    let (s, pin) = setup(&t);
+    s.write("wrong-pin", b"wrong-pin-73519\n");
+    set_mode(&s.path("wrong-pin"), 0o600);
+    s.write("open-pin", b"1234\n");
+    set_mode(&s.path("open-pin"), 0o644);
+    let q = |query: &str| format!("pkcs11:token=confpass;object=dbkey?{query}");
+    let cases: Vec<(&str, String, &[&str], i32)> = vec![
+        ("wrong_pin", uri("dbkey", &s.path("wrong-pin")), &[], 4),
+        ("open_pin_file", uri("dbkey", &s.path("open-pin")), &[], 4),
+        ("missing_pin_file", uri("dbkey", &s.path("no-pin")), &[], 4),
+        ("pin_value", q("pin-value=1234"), &[], 4),
+        (
+            "no_module",
+            q(&format!(
+                "module-path=/nonexistent/p11.so&pin-source=file:{}",
+                pin.display()
+            )),
+            &[],
+            4,
+        ),
+        (
+            "no_token",
+            uri("dbkey", &pin).replace("token=confpass", "token=nosuch"),
+            &[],
+            4,
+        ),
+        ("bits_4096", uri("dbkey", &pin), &["--bits", "4096"], 4),
+    ];
+    for (name, key, extra, code) in cases {
+        let before = s.snapshot();
+        let args = [&["-p", "-keys", "enc.pem", key.as_str()][..], extra].concat();
+        let out = run(&t, &s, &args).exit(code);
+        assert!(s.snapshot() == before, "{name}: files changed");
+        assert_no_password(&out, "wrong-pin-73519");
+        assert!(!all_output(&out).contains("pin-value=1234"), "{name}");
+        assert_snapshot(&message(&out, &s), &format!("pkcs11/{name}.stderr"));
+    }
+    // The object a URI names is not there, while ENC is.
+    s.install_key("test-enc.pem", "enc.pem");
+    let out = run(&t, &s, &["-p", "-keys", "enc.pem", &uri("absent", &pin)]).exit(4);
+    assert_snapshot(&message(&out, &s), "pkcs11/object_missing.stderr");
+    // Rotation and pruning do not handle token keys yet.
+    s.write("enc.pem", b"");
+    std::fs::remove_file(s.path("enc.pem")).unwrap();
+    run(&t, &s, &["-p", "-keys", "enc.pem", &uri("dbkey", &pin)]).exit(0);
+    let out = run(&t, &s, &["--rotate-keys"]).exit(2);
+    assert_snapshot(&message(&out, &s), "pkcs11/rotate_keys.stderr");
+    assert!(t.login_works());
+    assert!(t.loaded_handles().is_empty(), "{:?}", t.loaded_handles());
+}
+
+#[test]
+fn a_hundred_runs_errors_included_leave_the_tpm_accepting_logins() {
+    let t = Tpm::start();
+    let (s, pin) = setup(&t);
+    s.write("open-pin", b"1234\n");
+    set_mode(&s.path("open-pin"), 0o644);
+    run(&t, &s, &["-p", "-keys", "enc.pem", &uri("dbkey", &pin)]).exit(0);
+    // Errors before the module is loaded (the PIN file) and after (no such
+    // token). Not a ciphertext that fails to decrypt: swtpm 0.7 answers one
+    // with TPM_RC_FAILURE and accepts no command until restarted.
+    let open_pin = uri("dbkey", &s.path("open-pin"));
+    let no_token = uri("dbkey", &pin).replace("token=confpass", "token=nosuch");
+    for i in 0..100 {
+        match i % 5 {
+            0 => drop(run(&t, &s, &["--check"]).exit(0)),
+            1 => drop(run(&t, &s, &["--reveal"]).exit(0)),
+            2 => drop(run(&t, &s, &["-p"]).exit(0)),
+            3 => drop(
+                run(&t, &s, &["--check"])
+                    .env("CONFPASS_DECRYPTION_KEY", &open_pin)
+                    .exit(4),
+            ),
+            _ => drop(
+                run(&t, &s, &["--check"])
+                    .env("CONFPASS_DECRYPTION_KEY", &no_token)
+                    .exit(4),
+            ),
+        }
+    }
+    assert!(t.login_works(), "the TPM refuses logins after 100 runs");
+    assert!(t.loaded_handles().is_empty(), "{:?}", t.loaded_handles());
+}
