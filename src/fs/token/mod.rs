@@ -8,7 +8,7 @@
 //! ([`key_for`], [`TokenKey::decrypt_oaep`], [`generate`], [`destroy`])
 //! opens its own session and closes it, and the module is finalized once no
 //! step of this process uses it: nothing is held between calls. The PIN
-//! comes from the URI's `pin-source` file ([`pin`]). A build without the
+//! comes from the URI's `pin-source` file (`pin.rs`). A build without the
 //! `pkcs11` feature (the static musl binary cannot load a module) refuses
 //! every token key with [`Error::TokenUnsupported`].
 

@@ -55,7 +55,7 @@ impl TokenUri {
     /// Parses `text`.
     ///
     /// # Errors
-    /// A reason that completes the sentence "... the pkcs11: URI <uri> ", e.g.
+    /// A reason that completes the sentence "... the pkcs11: URI `<uri>` ", e.g.
     /// "has the attribute `foo`, which confpass does not know: remove it". It
     /// never holds the value of a `pin-value`.
     pub fn parse(text: &str) -> Result<TokenUri, String> {
