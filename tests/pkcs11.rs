@@ -2,9 +2,10 @@
 //! behind tpm2-pkcs11, `tests/support/tpm.rs`): `-p` making the pair on the
 //! token, `-p` with a key already there, `--check`, `--reveal`, the start-up
 //! and candidates calls, OpenSSL encrypting for the exported public key, a
-//! primary and a backup section, a failed run and a killed one, each error
-//! with its message and exit code, and a hundred runs that leave the TPM
-//! accepting logins.
+//! primary and a backup section, `--rotate-keys` and `--prune-keys` across
+//! two files sharing the token key, failed and killed runs at every step of
+//! `-p` and `--rotate-keys`, each error with its message and exit code, and a
+//! hundred runs that leave the TPM accepting logins.
 //!
 //! Unix-only: swtpm and tpm2-pkcs11 are Linux software.
 #![cfg(unix)]
@@ -296,12 +297,6 @@ fn fail_each_token_error_has_its_message_and_exit_code_and_no_pin() {
     s.install_key("test-enc.pem", "enc.pem");
     let out = run(&t, &s, &["-p", "-keys", "enc.pem", &uri("absent", &pin)]).exit(4);
     assert_snapshot(&message(&out, &s), "pkcs11/object_missing.stderr");
-    // Rotation and pruning do not handle token keys yet.
-    s.write("enc.pem", b"");
-    std::fs::remove_file(s.path("enc.pem")).unwrap();
-    run(&t, &s, &["-p", "-keys", "enc.pem", &uri("dbkey", &pin)]).exit(0);
-    let out = run(&t, &s, &["--rotate-keys"]).exit(2);
-    assert_snapshot(&message(&out, &s), "pkcs11/rotate_keys.stderr");
     assert!(t.login_works());
     assert!(t.loaded_handles().is_empty(), "{:?}", t.loaded_handles());
 }
@@ -337,4 +332,243 @@ fn a_hundred_runs_errors_included_leave_the_tpm_accepting_logins() {
     }
     assert!(t.login_works(), "the TPM refuses logins after 100 runs");
     assert!(t.loaded_handles().is_empty(), "{:?}", t.loaded_handles());
+}
+
+/// Every server section of the file at `rel` starts with `password`.
+fn every_server_starts(t: &Tpm, s: &Scratch, rel: &str, sections: &[&str], password: &str) {
+    for section in sections {
+        let out = run(t, s, &["--reveal", "-c", rel, "-s", section]).exit(0);
+        assert_eq!(stdout(&out).trim_end(), password, "{rel} [{section}]");
+    }
+}
+
+/// The key id of the value `option` of `rel`.
+fn kid_of(s: &Scratch, rel: &str, option: &str) -> String {
+    let value = value_of(&s.read_str(rel), option).unwrap();
+    value.split("kid:").nth(1).unwrap()[..16].to_owned()
+}
+
+#[test]
+fn rotate_keys_keeps_the_old_token_key_for_the_other_file_and_prune_destroys_it_once_unnamed() {
+    let t = Tpm::start();
+    let (s, pin) = setup(&t);
+    // File a (primary and backup) and file b share one key on the token.
+    let conf = s.read_str("confserv.conf") + "\n[confserv_backup]\nserver = dbserver\n";
+    std::fs::create_dir(s.path("a")).unwrap();
+    std::fs::create_dir(s.path("b")).unwrap();
+    s.write("a/confserv.conf", conf.as_bytes());
+    s.write("b/confserv.conf", s.read_str("confserv.conf").as_bytes());
+    run(
+        &t,
+        &s,
+        &[
+            "-p",
+            "-c",
+            "a/confserv.conf",
+            "-keys",
+            "a/enc.pem",
+            &uri("db", &pin),
+        ],
+    )
+    .exit(0);
+    let k1 = kid_of(&s, "a/confserv.conf", "password");
+    let shared = value_of(&s.read_str("a/confserv.conf"), "decryption-key").unwrap();
+    run(
+        &t,
+        &s,
+        &["-p", "-c", "b/confserv.conf", "-keys", "b/enc.pem", &shared],
+    )
+    .exit(0);
+    assert_eq!(kid_of(&s, "b/confserv.conf", "password"), k1);
+
+    let out = run(
+        &t,
+        &s,
+        &["--rotate-keys", "-c", "a/confserv.conf", "--bits", "2048"],
+    )
+    .exit(0);
+    let k2 = kid_of(&s, "a/confserv.conf", "password");
+    assert_ne!(k1, k2, "{}", all_output(&out));
+    assert_eq!(openssl_key_id(&s.path("a/enc.pem")), k2);
+    assert!(s.exists(&format!("a/enc.retired-{k1}.pem")));
+    // Both sections of a now name the new key; the old one stays for b.
+    let a = s.read_str("a/confserv.conf");
+    assert_eq!(a.matches(&format!("id={};", pct(&k2))).count(), 2, "{a}");
+    assert_eq!(private_keys(&t), 2);
+    every_server_starts(
+        &t,
+        &s,
+        "a/confserv.conf",
+        &["confserv", "confserv_backup"],
+        SAMPLE_PASSWORD,
+    );
+    every_server_starts(&t, &s, "b/confserv.conf", &["confserv"], SAMPLE_PASSWORD);
+
+    // Pruning with both files keeps k1 (b names it); once b has rotated
+    // too, k1 is named by no value and goes, with a's retired enc file.
+    let both = [
+        "--prune-keys",
+        "-c",
+        "a/confserv.conf",
+        "-c",
+        "b/confserv.conf",
+    ];
+    run(&t, &s, &both).exit(0);
+    assert_eq!(private_keys(&t), 2);
+    run(
+        &t,
+        &s,
+        &["--rotate-keys", "-c", "b/confserv.conf", "--bits", "2048"],
+    )
+    .exit(0);
+    let k3 = kid_of(&s, "b/confserv.conf", "password");
+    assert_eq!(private_keys(&t), 3);
+    let out = run(&t, &s, &both).exit(0);
+    assert!(
+        stdout(&out).contains(&format!("id={};", pct(&k1))),
+        "{}",
+        all_output(&out)
+    );
+    assert_eq!(private_keys(&t), 2);
+    let objects = t.list_objects();
+    assert!(
+        !objects.contains(&k1) && objects.contains(&k2) && objects.contains(&k3),
+        "{objects}"
+    );
+    assert!(!s.exists(&format!("a/enc.retired-{k1}.pem")));
+    every_server_starts(
+        &t,
+        &s,
+        "a/confserv.conf",
+        &["confserv", "confserv_backup"],
+        SAMPLE_PASSWORD,
+    );
+    every_server_starts(&t, &s, "b/confserv.conf", &["confserv"], SAMPLE_PASSWORD);
+    assert!(t.loaded_handles().is_empty(), "{:?}", t.loaded_handles());
+}
+
+/// A key id as a URI's `id=` spells it.
+fn pct(kid: &str) -> String {
+    kid.as_bytes()
+        .chunks(2)
+        .map(|h| format!("%{}", std::str::from_utf8(h).unwrap().to_uppercase()))
+        .collect()
+}
+
+#[test]
+fn fail_a_rotation_that_fails_before_its_commit_destroys_the_new_token_key() {
+    let t = Tpm::start();
+    let (s, pin) = setup(&t);
+    run(
+        &t,
+        &s,
+        &["-p", "-keys", "enc.pem", &uri("db", &pin), "--bits", "2048"],
+    )
+    .exit(0);
+    let before = s.snapshot();
+    run(&t, &s, &["--rotate-keys", "--bits", "2048"])
+        .fail_at("rename:config:EIO")
+        .exit(6);
+    assert!(s.snapshot() == before, "the failed rotation changed files");
+    assert_eq!(private_keys(&t), 1, "{}", t.list_objects());
+    every_server_starts(&t, &s, "confserv.conf", &["confserv"], SAMPLE_PASSWORD);
+}
+
+#[test]
+fn a_kill_at_each_step_of_p_and_of_rotate_keys_leaves_every_server_able_to_start() {
+    let t = Tpm::start();
+    let p_steps = [
+        "locked",
+        "token-generated",
+        "temp-written",
+        "enc-written",
+        "renamed",
+    ];
+    for step in p_steps {
+        let (s, pin) = setup(&t);
+        let conf = s.read_str("confserv.conf") + "\n[confserv_backup]\nserver = dbserver\n";
+        s.write("confserv.conf", conf.as_bytes());
+        let key = uri(&format!("p-{step}"), &pin);
+        let args = ["-p", "-keys", "enc.pem", &key, "--bits", "2048"];
+        run(&t, &s, &args).paused_at(step).kill();
+        // Plain (exit 10) or encrypted (exit 0): either way, it starts.
+        for section in ["confserv", "confserv_backup"] {
+            let out = run(&t, &s, &["--check", "-s", section]).spawn().finish();
+            assert!(
+                matches!(out.status.code(), Some(0 | 10)),
+                "{step} [{section}]: {}",
+                all_output(&out)
+            );
+        }
+        run(&t, &s, &args).exit(0);
+        every_server_starts(
+            &t,
+            &s,
+            "confserv.conf",
+            &["confserv", "confserv_backup"],
+            SAMPLE_PASSWORD,
+        );
+        let mine = t
+            .list_objects()
+            .matches(&format!("label:      p-{step}\n  ID"))
+            .count();
+        assert_eq!(mine, 2, "{step}: one pair on the token for this file");
+    }
+    let rotate_steps = [
+        "locked",
+        "token-generated",
+        "temp-written",
+        "rotate-staged-enc",
+        "renamed",
+        "rotate-promoted-enc",
+    ];
+    for step in rotate_steps {
+        let (s, pin) = setup(&t);
+        let conf = s.read_str("confserv.conf") + "\n[confserv_backup]\nserver = dbserver\n";
+        s.write("confserv.conf", conf.as_bytes());
+        run(
+            &t,
+            &s,
+            &[
+                "-p",
+                "-keys",
+                "enc.pem",
+                &uri(&format!("r-{step}"), &pin),
+                "--bits",
+                "2048",
+            ],
+        )
+        .exit(0);
+        let args = ["--rotate-keys", "--bits", "2048"];
+        run(&t, &s, &args).paused_at(step).kill();
+        every_server_starts(
+            &t,
+            &s,
+            "confserv.conf",
+            &["confserv", "confserv_backup"],
+            SAMPLE_PASSWORD,
+        );
+        // The rerun finishes (or makes) the rotation; pruning leaves the
+        // one key the file names.
+        run(&t, &s, &args).exit(0);
+        every_server_starts(
+            &t,
+            &s,
+            "confserv.conf",
+            &["confserv", "confserv_backup"],
+            SAMPLE_PASSWORD,
+        );
+        let kid = kid_of(&s, "confserv.conf", "password");
+        assert_eq!(openssl_key_id(&s.path("enc.pem")), kid, "{step}");
+        run(&t, &s, &["--prune-keys"]).exit(0);
+        let objects = t.list_objects();
+        let mine = objects
+            .matches(&format!("label:      r-{step}\n  ID"))
+            .count();
+        // A kill before the commit may leave the unused new key: pruning
+        // destroys it too (it is confpass's, and no value names it).
+        assert_eq!(mine, 2, "{step}: {objects}");
+        assert!(objects.contains(&kid), "{step}");
+    }
+    assert!(t.login_works());
 }

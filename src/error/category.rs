@@ -73,8 +73,7 @@ impl Error {
             | BadKeySize { .. }
             | NoPassword { .. }
             | KeyPathNotStorable { .. }
-            | KeysNotUsed { .. }
-            | TokenModeUnsupported { .. } => Category::Usage,
+            | KeysNotUsed { .. } => Category::Usage,
             ConfigNotFound { .. }
             | ConfigNotAFile { .. }
             | ConfigTooLarge { .. }

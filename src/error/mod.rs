@@ -594,16 +594,6 @@ pub enum Error {
         /// What the token said.
         reason: String,
     },
-    /// A mode that does not yet work with a key on a token.
-    #[error(
-        "{mode} does not work yet with a key on a PKCS#11 token ({uri}); nothing was changed: to change the key, make a new one on the token with `confpass -p -keys ENC URI` naming a new object= and a new ENC file, giving the password again"
-    )]
-    TokenModeUnsupported {
-        /// The mode (`--rotate-keys`, `--prune-keys`).
-        mode: &'static str,
-        /// The URI.
-        uri: String,
-    },
     /// Any other failure the token reports.
     #[error(
         "the token of {uri} failed: {reason}: check the token with its own tools (pkcs11-tool)"

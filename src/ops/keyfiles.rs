@@ -184,6 +184,11 @@ pub(crate) struct OnToken {
 }
 
 impl OnToken {
+    /// A key this run made: destroyed on drop unless [`OnToken::keep`].
+    pub(crate) fn made(key: TokenKey) -> OnToken {
+        OnToken { key, made: true }
+    }
+
     /// The URI that names this key alone, as `decryption-key` records it.
     pub(crate) fn place(&self) -> PathBuf {
         PathBuf::from(self.key.uri().to_string())
@@ -239,15 +244,21 @@ fn settle_on_token(
     };
     let enc = if enc_there {
         let enc = EncryptionKey::load(enc_path)?;
-        if enc.id() != on.key.key_id() {
+        let id = on.key.key_id();
+        // A rotation stopped before renaming enc.pem: the staged public key
+        // is the token key's own half, and a rerun of --rotate-keys renames it.
+        if enc.id() != id && keyring::public_named(&staged_path(enc_path, id), id)?.is_some() {
+            on.key.public().clone()
+        } else if enc.id() != on.key.key_id() {
             return Err(Error::KeyMismatch {
                 enc: enc_path.to_path_buf(),
                 enc_id: enc.id(),
                 dec: on.place(),
                 dec_id: on.key.key_id(),
             });
+        } else {
+            enc
         }
-        enc
     } else {
         on.key.public().clone()
     };

@@ -79,20 +79,11 @@ pub fn prune_keys(
     let paths: Vec<&Path> = configs.iter().map(PathBuf::as_path).collect();
     let (locks, reading) = lock_for(&paths, || {
         let reading = read_configs(configs, server_section, keys)?;
-        if let Some((_, dec)) = reading
-            .pairs
-            .iter()
-            .find(|(_, dec)| crate::fs::token::is_token(dec))
-        {
-            return Err(Error::TokenModeUnsupported {
-                mode: "--prune-keys",
-                uri: dec.to_string_lossy().into_owned(),
-            });
-        }
         let dirs = reading
             .pairs
             .iter()
             .flat_map(|(enc, dec)| [enc, dec])
+            .filter(|p| !crate::fs::token::is_token(p))
             .filter_map(|p| std::fs::canonicalize(parent_dir(p)).ok())
             .collect();
         Ok((reading, dirs))
@@ -105,14 +96,19 @@ pub fn prune_keys(
         dry_run,
     };
     let doomed = sort_files(&reading, &mut out)?;
+    let on_token =
+        crate::ops::prune_token::sort_keys(&reading.pairs, &reading.named, &mut out.kept)?;
     // What can never succeed is refused while nothing is removed yet, and
     // a dry run says so too.
     let dirs = writable_dirs(&doomed)?;
     if dry_run {
         out.removed = doomed.into_iter().map(|(path, _)| path).collect();
+        out.removed
+            .extend(on_token.iter().map(crate::ops::prune_token::place));
         return Ok(out);
     }
     remove_all(&locks, doomed, &dirs, &mut out)?;
+    crate::ops::prune_token::destroy_all(on_token, &mut out.removed)?;
     Ok(out)
 }
 
@@ -120,8 +116,10 @@ pub fn prune_keys(
 /// key pairs to prune.
 fn read_configs(configs: &[PathBuf], server_section: &str, keys: &KeyFiles) -> Result<Reading> {
     let mut named: Vec<KeyId> = Vec::new();
-    // The private key file of every server section.
+    // The private key file of every server section, with its public key
+    // file (for a key on a token, enc.pem beside the configuration file).
     let mut used: Vec<PathBuf> = Vec::new();
+    let mut encs: Vec<PathBuf> = Vec::new();
     for config in configs {
         let (_, mut bytes) = Source::open(config)?;
         let file = ConfigFile::parse(config, std::mem::take(&mut *bytes));
@@ -141,6 +139,11 @@ fn read_configs(configs: &[PathBuf], server_section: &str, keys: &KeyFiles) -> R
         for layout in &layouts {
             let key = server_key_path(&file, layout)?;
             if !used.contains(&key) {
+                encs.push(if crate::fs::token::is_token(&key) {
+                    crate::crypto::keys::default_paths(parent_dir(config)).0
+                } else {
+                    enc_beside(&key)
+                });
                 used.push(key);
             }
         }
@@ -155,9 +158,9 @@ fn read_configs(configs: &[PathBuf], server_section: &str, keys: &KeyFiles) -> R
         }
         KeyFiles::Default => {
             let mut pairs: Vec<(PathBuf, PathBuf)> = Vec::new();
-            for dec in used {
+            for (dec, enc) in used.into_iter().zip(encs) {
                 if !pairs.iter().any(|(_, d)| normalize(d) == normalize(&dec)) {
-                    pairs.push((enc_beside(&dec), dec));
+                    pairs.push((enc, dec));
                 }
             }
             pairs
@@ -200,6 +203,9 @@ fn sort_files(reading: &Reading, out: &mut Pruned) -> Result<Vec<(PathBuf, &'sta
     let mut seen: Vec<PathBuf> = Vec::new();
     for private in [false, true] {
         for (enc, dec) in &reading.pairs {
+            if private && crate::fs::token::is_token(dec) {
+                continue; // the token's keys: crate::ops::prune_token
+            }
             let key = if private { dec } else { enc };
             let current = pair_ids(enc, dec);
             for (path, kind, id) in managed_files(key)? {

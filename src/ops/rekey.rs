@@ -9,7 +9,8 @@
 
 use std::path::Path;
 
-use crate::crypto::keys::{DecryptionKey, KeyId};
+use crate::crypto::decryptor::Decryptor;
+use crate::crypto::keys::{EncryptionKey, KeyId};
 use crate::crypto::value::EncryptedValue;
 use crate::error::{Error, Result};
 use crate::ini::{ConfigFile, OptionRef, names_match};
@@ -37,8 +38,8 @@ pub(crate) struct Moved {
 pub(crate) fn others_for_new_key(
     file: &ConfigFile,
     layout: &Layout,
-    rotated: [(KeyId, &DecryptionKey, &Path); 2],
-    new: &DecryptionKey,
+    rotated: [(KeyId, &dyn Decryptor, &Path); 2],
+    new: &EncryptionKey,
 ) -> Result<Vec<Moved>> {
     let mut out = Vec::new();
     for v in value_refs(file) {
@@ -48,15 +49,18 @@ pub(crate) fn others_for_new_key(
         let Some((_, key, from)) = rotated.iter().find(|(id, ..)| *id == v.value.key_id()) else {
             continue;
         };
-        let password = v.value.decrypt(key).map_err(|_| Error::DecryptFailed {
-            path: file.path().to_path_buf(),
-            section: v.section.clone(),
-            key: from.to_path_buf(),
-        })?;
+        let password = v
+            .value
+            .decrypt_with(*key)
+            .map_err(|_| Error::DecryptFailed {
+                path: file.path().to_path_buf(),
+                section: v.section.clone(),
+                key: from.to_path_buf(),
+            })?;
         out.push(Moved {
             section: v.section,
             option: v.option,
-            text: EncryptedValue::encrypt(new.public(), &password)?.to_string(),
+            text: EncryptedValue::encrypt(new, &password)?.to_string(),
         });
     }
     Ok(out)

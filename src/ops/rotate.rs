@@ -13,6 +13,7 @@
 
 use secrecy::ExposeSecret;
 
+use crate::crypto::decryptor::Decryptor;
 use crate::crypto::keys::{DecryptionKey, EncryptionKey};
 use crate::crypto::value::{EncryptedValue, check_password};
 use crate::error::{Error, PasswordOrigin, Result};
@@ -55,10 +56,7 @@ pub fn rotate_keys(req: Request<'_>) -> Result<Outcome> {
         ));
     };
     if crate::fs::token::is_token(dec_path) {
-        return Err(Error::TokenModeUnsupported {
-            mode: "--rotate-keys",
-            uri: dec_path.to_string_lossy().into_owned(),
-        });
+        return crate::ops::rotate_token::rotate_on_token(&req, &opened, value);
     }
     if !exists(dec_path)? {
         return Err(Error::KeyNotFound {
@@ -126,11 +124,11 @@ pub fn rotate_keys(req: Request<'_>) -> Result<Outcome> {
     // Every other value the rotated key opens, in whatever section, moves
     // to the new key too; every server section reading one of them must
     // then find the new key where this rotation puts it.
-    let rotated = [
+    let rotated: [(_, &dyn Decryptor, _); 2] = [
         (kid, &old, from.as_path()),
         (current.id(), &current, dec_path.as_path()),
     ];
-    let moved = others_for_new_key(file, layout, rotated, &new)?;
+    let moved = others_for_new_key(file, layout, rotated, new.public())?;
     let mut dbs: Vec<String> = moved.iter().map(|m| m.section.clone()).collect();
     dbs.dedup();
     every_reader_follows(file, layout, &dbs, dec_path)?;
@@ -153,7 +151,7 @@ pub fn rotate_keys(req: Request<'_>) -> Result<Outcome> {
         &allowed,
         dec_path,
         new.id(),
-        Some((&new as &dyn crate::crypto::decryptor::Decryptor, &password)),
+        Some((&new as &dyn Decryptor, &password)),
         &Whole {
             paths: &opened.path_refs(),
             changed: Vec::new(),

@@ -147,6 +147,16 @@ pub fn generate(place: &Path, bits: usize) -> Result<TokenKey> {
     imp::generate(&uri_of(place)?, bits)
 }
 
+/// The keys confpass made on the token of `place` (labelled as its
+/// `object`, with their own key id as CKA_ID), the URI's own among them:
+/// what `--prune-keys` may destroy once no value names them.
+///
+/// # Errors
+/// As [`key_for`].
+pub fn made_keys(place: &Path) -> Result<Vec<TokenKey>> {
+    imp::made_keys(&uri_of(place)?)
+}
+
 /// Destroys both halves of `key` on its token: a key made by a run that then
 /// failed before its commit. Returns how many objects went.
 ///
@@ -256,6 +266,24 @@ mod imp {
         })
     }
 
+    pub(super) fn made_keys(uri: &TokenUri) -> Result<Vec<TokenKey>> {
+        let Some(label) = uri.object.as_deref() else {
+            return Ok(Vec::new());
+        };
+        let s = open(uri)?;
+        let mut out = Vec::new();
+        for h in s.find_private(None, Some(label))? {
+            let (public, cka_id) = s.public_of(h)?;
+            if cka_id == public.id().0 {
+                out.push(TokenKey {
+                    uri: uri.naming(&cka_id, label),
+                    public,
+                });
+            }
+        }
+        Ok(out)
+    }
+
     pub(super) fn destroy(uri: &TokenUri) -> Result<usize> {
         let s = open(uri)?;
         match &uri.id {
@@ -293,6 +321,9 @@ mod imp {
         Err(unsupported(uri))
     }
     pub(super) fn destroy(uri: &TokenUri) -> Result<usize> {
+        Err(unsupported(uri))
+    }
+    pub(super) fn made_keys(uri: &TokenUri) -> Result<Vec<TokenKey>> {
         Err(unsupported(uri))
     }
     pub(super) fn protected(uri: &TokenUri) -> Result<bool> {
