@@ -293,6 +293,26 @@ fn fail_each_token_error_has_its_message_and_exit_code_and_no_pin() {
         assert!(!all_output(&out).contains("pin-value=1234"), "{name}");
         assert_snapshot(&message(&out, &s), &format!("pkcs11/{name}.stderr"));
     }
+    // An object that is no RSA key.
+    t.pkcs11_tool(&[
+        "--login",
+        "--pin",
+        tpm::PIN,
+        "--keypairgen",
+        "--key-type",
+        "EC:prime256v1",
+        "--label",
+        "ec",
+        "--id",
+        "0e",
+    ]);
+    let out = run(&t, &s, &["-p", "-keys", "enc.pem", &uri("ec", &pin)]).exit(4);
+    assert_snapshot(&message(&out, &s), "pkcs11/not_rsa.stderr");
+    // A TPM whose object slots crashed programs filled: busy (exit 6).
+    t.fill_object_slots();
+    let out = run(&t, &s, &["-p", "-keys", "enc.pem", &uri("dbkey", &pin)]).exit(6);
+    assert_snapshot(&message(&out, &s), "pkcs11/busy.stderr");
+    t.flush();
     // The object a URI names is not there, while ENC is.
     s.install_key("test-enc.pem", "enc.pem");
     let out = run(&t, &s, &["-p", "-keys", "enc.pem", &uri("absent", &pin)]).exit(4);
@@ -571,4 +591,103 @@ fn a_kill_at_each_step_of_p_and_of_rotate_keys_leaves_every_server_able_to_start
         assert!(objects.contains(&kid), "{step}");
     }
     assert!(t.login_works());
+}
+
+#[test]
+fn fail_a_token_without_oaep_sha256_is_named_softhsm2_with_exit_4_and_changes_nothing() {
+    const SOFTHSM: &str = "/usr/lib/softhsm/libsofthsm2.so";
+    assert!(
+        Path::new(SOFTHSM).is_file(),
+        "no {SOFTHSM}: apt-get install softhsm2"
+    );
+    let s = Scratch::sample();
+    // The token's own files change as it is used: outside the scratch
+    // directory, whose files must not.
+    let hsm = tempfile::tempdir().unwrap();
+    let conf = format!(
+        "directories.tokendir = {}\nobjectstore.backend = file\n",
+        hsm.path().display()
+    );
+    s.write("softhsm2.conf", conf.as_bytes());
+    let tool = |program: &str, args: &[&str]| {
+        let out = std::process::Command::new(program)
+            .args(args)
+            .env("SOFTHSM2_CONF", s.path("softhsm2.conf"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{program}: {}", all_output(&out));
+    };
+    tool(
+        "softhsm2-util",
+        &[
+            "--init-token",
+            "--free",
+            "--label",
+            "confpass",
+            "--so-pin",
+            "12345678",
+            "--pin",
+            "1234",
+        ],
+    );
+    let p11 = [
+        "--module",
+        SOFTHSM,
+        "--token-label",
+        "confpass",
+        "--login",
+        "--pin",
+        "1234",
+    ];
+    tool(
+        "pkcs11-tool",
+        &[
+            &p11[..],
+            &[
+                "--keypairgen",
+                "--key-type",
+                "rsa:2048",
+                "--id",
+                "01",
+                "--label",
+                "k",
+            ],
+        ]
+        .concat(),
+    );
+    let der = s.path("pub.der");
+    let der = der.to_str().unwrap();
+    tool(
+        "pkcs11-tool",
+        &[
+            &p11[..4],
+            &["--read-object", "--type", "pubkey", "--id", "01", "-o", der],
+        ]
+        .concat(),
+    );
+    tool(
+        "openssl",
+        &[
+            "pkey",
+            "-pubin",
+            "-inform",
+            "DER",
+            "-in",
+            der,
+            "-out",
+            s.path("enc.pem").to_str().unwrap(),
+        ],
+    );
+    s.write("pin", b"1234\n");
+    set_mode(&s.path("pin"), 0o600);
+    let key = format!(
+        "pkcs11:token=confpass;object=k?module-path={SOFTHSM}&pin-source=file:{}",
+        s.path("pin").display()
+    );
+    let before = s.snapshot();
+    let out = Run::new(&s, &["-p", "-keys", "enc.pem", &key])
+        .env("SOFTHSM2_CONF", s.path("softhsm2.conf"))
+        .exit(4);
+    assert!(s.snapshot() == before, "files changed");
+    assert_snapshot(&message(&out, &s), "pkcs11/no_oaep_sha256.stderr");
 }

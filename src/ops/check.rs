@@ -21,7 +21,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::crypto::decryptor::Decryptor;
 use crate::crypto::keys::KeyId;
-use crate::error::{Error, Result};
+use crate::error::{Category, Error, Result};
 use crate::ini::{ConfigFile, LineView, MAX_CONFIG_SIZE, names_match};
 use crate::ops::confserv::{Layout, Stored};
 use crate::ops::intended::{Allowed, PreviousEdit, fail, kept};
@@ -141,12 +141,14 @@ pub(crate) fn edited(
             ));
         }
     };
-    if let Some((dec, password)) = decrypt
-        && !value
-            .decrypt_with(dec)
-            .is_ok_and(|p| p.expose_secret() == password.expose_secret())
-    {
-        return Err(fail(old, "the new value does not decrypt to the password"));
+    if let Some((dec, password)) = decrypt {
+        match value.decrypt_with(dec) {
+            Ok(p) if p.expose_secret() == password.expose_secret() => {}
+            // A key on a token that cannot decrypt (its mechanism, a busy
+            // token, a PIN) is the token's error, not the edit's.
+            Err(e) if matches!(e.category(), Category::Key | Category::Io) => return Err(e),
+            _ => return Err(fail(old, "the new value does not decrypt to the password")),
+        }
     }
     let before = layout.previous.map(|o| old.value(o));
     let after = again.previous.map(|o| new_file.value(o));

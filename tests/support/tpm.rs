@@ -259,6 +259,21 @@ impl Tpm {
         self.p11(&args).status.success()
     }
 
+    /// Fills the TPM's three object slots, as programs that crashed holding
+    /// objects would ([`Tpm::flush`] empties them).
+    pub fn fill_object_slots(&self) {
+        for i in 0..3 {
+            let ctx = self.dir.path().join(format!("primary-{i}.ctx"));
+            let ctx = ctx.to_str().unwrap();
+            self.checked("tpm2_createprimary", &["-C", "o", "-c", ctx]);
+        }
+    }
+
+    /// Flushes every transient object (`tpm2_flushcontext -t`).
+    pub fn flush(&self) {
+        self.checked("tpm2_flushcontext", &["-t"]);
+    }
+
     /// The transient objects and sessions loaded in the TPM, as
     /// `tpm2_getcap` prints their handles: none between clients that close
     /// their sessions and finalize the module.

@@ -95,6 +95,19 @@ impl Session {
                     reason: "has its user PIN locked after too many wrong PINs: unlock it with the security officer's PIN (`pkcs11-tool --login --login-type so --init-pin`)".into(),
                 });
             }
+            // A module that cannot log in for want of room (a TPM whose
+            // object slots crashed programs filled) says no more than this.
+            Err(
+                e @ P11Error::Pkcs11(
+                    RvError::GeneralError | RvError::DeviceError | RvError::DeviceMemory,
+                    _,
+                ),
+            ) => {
+                return Err(Error::TokenBusy {
+                    uri: shown,
+                    reason: reason(&e),
+                });
+            }
             Err(e) => return Err(fail(e)),
         }
         Ok(Session {
@@ -197,7 +210,12 @@ impl Session {
                 Some(RvError::EncryptedDataInvalid | RvError::EncryptedDataLenRange) => {
                     Error::Undecryptable { key_id }
                 }
-                Some(RvError::MechanismInvalid | RvError::MechanismParamInvalid) => self.no_oaep(),
+                // SoftHSM2 2.6 answers OAEP with SHA-256 with CKR_ARGUMENTS_BAD.
+                Some(
+                    RvError::MechanismInvalid
+                    | RvError::MechanismParamInvalid
+                    | RvError::ArgumentsBad,
+                ) => self.no_oaep(),
                 _ => self.fail(&e),
             }),
         }
