@@ -168,6 +168,20 @@ fn p_with_an_existing_token_key_checks_it_against_enc_and_openssl_encrypts_for_i
     );
     let out = run(&t, &s, &["--reveal"]).exit(0);
     assert_eq!(stdout(&out).trim_end(), "From OpenSSL 318");
+
+    // The key named by CONFPASS_DECRYPTION_KEY instead of decryption-key.
+    let recorded = value_of(&s.read_str("confserv.conf"), "decryption-key").unwrap();
+    let without: String = s
+        .read_str("confserv.conf")
+        .lines()
+        .filter(|l| !l.starts_with("decryption-key"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    s.write("env.conf", without.as_bytes());
+    let out = run(&t, &s, &["--reveal", "-c", "env.conf"])
+        .env("CONFPASS_DECRYPTION_KEY", &recorded)
+        .exit(0);
+    assert_eq!(stdout(&out).trim_end(), "From OpenSSL 318");
 }
 
 #[test]
