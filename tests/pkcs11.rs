@@ -49,6 +49,14 @@ fn private_keys(t: &Tpm) -> usize {
     t.list_objects().matches("Private Key Object").count()
 }
 
+/// [`setup`], with a backup server section reading the same database section.
+fn setup_with_backup(t: &Tpm) -> (Scratch, PathBuf) {
+    let (s, pin) = setup(t);
+    let conf = s.read_str("confserv.conf") + "\n[confserv_backup]\nserver = dbserver\n";
+    s.write("confserv.conf", conf.as_bytes());
+    (s, pin)
+}
+
 /// `-p` makes the pair on the token; everything that reads the value works.
 fn generates_and_serves(bits: &str) {
     let t = Tpm::start();
@@ -187,10 +195,7 @@ fn p_with_an_existing_token_key_checks_it_against_enc_and_openssl_encrypts_for_i
 #[test]
 fn primary_and_backup_start_and_a_kept_previous_password_decrypts_on_the_token() {
     let t = Tpm::start();
-    let (s, pin) = setup(&t);
-    let conf =
-        s.read_str("confserv.conf") + "\n[confserv_backup]\nport = 2030\nserver = dbserver\n";
-    s.write("confserv.conf", conf.as_bytes());
+    let (s, pin) = setup_with_backup(&t);
     let key = uri("pair", &pin);
     run(&t, &s, &["-p", "-keys", "enc.pem", &key]).exit(0);
     for section in ["confserv", "confserv_backup"] {
@@ -376,6 +381,19 @@ fn every_server_starts(t: &Tpm, s: &Scratch, rel: &str, sections: &[&str], passw
     }
 }
 
+/// Both server sections of [`setup_with_backup`]'s file start.
+fn pair_starts(t: &Tpm, s: &Scratch) {
+    let both = ["confserv", "confserv_backup"];
+    every_server_starts(t, s, "confserv.conf", &both, SAMPLE_PASSWORD);
+}
+
+/// The number of private and public key objects labelled `label`.
+fn labelled(t: &Tpm, label: &str) -> usize {
+    t.list_objects()
+        .matches(&format!("label:      {label}\n  ID"))
+        .count()
+}
+
 /// The key id of the value `option` of `rel`.
 fn kid_of(s: &Scratch, rel: &str, option: &str) -> String {
     let value = value_of(&s.read_str(rel), option).unwrap();
@@ -429,14 +447,7 @@ fn rotate_keys_keeps_the_old_token_key_for_the_other_file_and_prune_destroys_it_
     let a = s.read_str("a/confserv.conf");
     assert_eq!(a.matches(&format!("id={};", pct(&k2))).count(), 2, "{a}");
     assert_eq!(private_keys(&t), 2);
-    every_server_starts(
-        &t,
-        &s,
-        "a/confserv.conf",
-        &["confserv", "confserv_backup"],
-        SAMPLE_PASSWORD,
-    );
-    every_server_starts(&t, &s, "b/confserv.conf", &["confserv"], SAMPLE_PASSWORD);
+    both_files_start(&t, &s);
 
     // Pruning with both files keeps k1 (b names it); once b has rotated
     // too, k1 is named by no value and goes, with a's retired enc file.
@@ -470,15 +481,15 @@ fn rotate_keys_keeps_the_old_token_key_for_the_other_file_and_prune_destroys_it_
         "{objects}"
     );
     assert!(!s.exists(&format!("a/enc.retired-{k1}.pem")));
-    every_server_starts(
-        &t,
-        &s,
-        "a/confserv.conf",
-        &["confserv", "confserv_backup"],
-        SAMPLE_PASSWORD,
-    );
-    every_server_starts(&t, &s, "b/confserv.conf", &["confserv"], SAMPLE_PASSWORD);
+    both_files_start(&t, &s);
     assert!(t.loaded_handles().is_empty(), "{:?}", t.loaded_handles());
+}
+
+/// Every server section of files a (primary and backup) and b starts.
+fn both_files_start(t: &Tpm, s: &Scratch) {
+    let a = ["confserv", "confserv_backup"];
+    every_server_starts(t, s, "a/confserv.conf", &a, SAMPLE_PASSWORD);
+    every_server_starts(t, s, "b/confserv.conf", &["confserv"], SAMPLE_PASSWORD);
 }
 
 /// A key id as a URI's `id=` spells it.
@@ -519,9 +530,7 @@ fn a_kill_at_each_step_of_p_and_of_rotate_keys_leaves_every_server_able_to_start
         "renamed",
     ];
     for step in p_steps {
-        let (s, pin) = setup(&t);
-        let conf = s.read_str("confserv.conf") + "\n[confserv_backup]\nserver = dbserver\n";
-        s.write("confserv.conf", conf.as_bytes());
+        let (s, pin) = setup_with_backup(&t);
         let key = uri(&format!("p-{step}"), &pin);
         let args = ["-p", "-keys", "enc.pem", &key, "--bits", "2048"];
         run(&t, &s, &args).paused_at(step).kill();
@@ -535,17 +544,8 @@ fn a_kill_at_each_step_of_p_and_of_rotate_keys_leaves_every_server_able_to_start
             );
         }
         run(&t, &s, &args).exit(0);
-        every_server_starts(
-            &t,
-            &s,
-            "confserv.conf",
-            &["confserv", "confserv_backup"],
-            SAMPLE_PASSWORD,
-        );
-        let mine = t
-            .list_objects()
-            .matches(&format!("label:      p-{step}\n  ID"))
-            .count();
+        pair_starts(&t, &s);
+        let mine = labelled(&t, &format!("p-{step}"));
         assert_eq!(mine, 2, "{step}: one pair on the token for this file");
     }
     let rotate_steps = [
@@ -557,9 +557,7 @@ fn a_kill_at_each_step_of_p_and_of_rotate_keys_leaves_every_server_able_to_start
         "rotate-promoted-enc",
     ];
     for step in rotate_steps {
-        let (s, pin) = setup(&t);
-        let conf = s.read_str("confserv.conf") + "\n[confserv_backup]\nserver = dbserver\n";
-        s.write("confserv.conf", conf.as_bytes());
+        let (s, pin) = setup_with_backup(&t);
         run(
             &t,
             &s,
@@ -575,30 +573,16 @@ fn a_kill_at_each_step_of_p_and_of_rotate_keys_leaves_every_server_able_to_start
         .exit(0);
         let args = ["--rotate-keys", "--bits", "2048"];
         run(&t, &s, &args).paused_at(step).kill();
-        every_server_starts(
-            &t,
-            &s,
-            "confserv.conf",
-            &["confserv", "confserv_backup"],
-            SAMPLE_PASSWORD,
-        );
+        pair_starts(&t, &s);
         // The rerun finishes (or makes) the rotation; pruning leaves the
         // one key the file names.
         run(&t, &s, &args).exit(0);
-        every_server_starts(
-            &t,
-            &s,
-            "confserv.conf",
-            &["confserv", "confserv_backup"],
-            SAMPLE_PASSWORD,
-        );
+        pair_starts(&t, &s);
         let kid = kid_of(&s, "confserv.conf", "password");
         assert_eq!(openssl_key_id(&s.path("enc.pem")), kid, "{step}");
         run(&t, &s, &["--prune-keys"]).exit(0);
         let objects = t.list_objects();
-        let mine = objects
-            .matches(&format!("label:      r-{step}\n  ID"))
-            .count();
+        let mine = labelled(&t, &format!("r-{step}"));
         // A kill before the commit may leave the unused new key: pruning
         // destroys it too (it is confpass's, and no value names it).
         assert_eq!(mine, 2, "{step}: {objects}");
