@@ -689,3 +689,24 @@ fn fail_a_token_without_oaep_sha256_is_named_softhsm2_with_exit_4_and_changes_no
     assert!(s.snapshot() == before, "files changed");
     assert_snapshot(&message(&out, &s), "pkcs11/no_oaep_sha256.stderr");
 }
+
+#[test]
+fn p_marking_a_new_backup_records_the_uri_that_names_the_key_alone() {
+    let t = Tpm::start();
+    let (s, pin) = setup(&t);
+    let key = uri("db", &pin);
+    run(&t, &s, &["-p", "-keys", "enc.pem", &key, "--bits", "2048"]).exit(0);
+    let conf = s.read_str("confserv.conf") + "\n[confserv_backup]\nserver = dbserver\n";
+    s.write("confserv.conf", conf.as_bytes());
+    // The same URI as given, without id=: the backup gets the exact one.
+    run(&t, &s, &["-p", "-keys", "enc.pem", &key]).exit(0);
+    let conf = s.read_str("confserv.conf");
+    let recorded: Vec<&str> = conf
+        .lines()
+        .filter(|l| l.starts_with("decryption-key"))
+        .collect();
+    assert_eq!(recorded.len(), 2, "{conf}");
+    assert_eq!(recorded[0], recorded[1]);
+    assert!(recorded[0].contains(";id=%"), "{conf}");
+    pair_starts(&t, &s);
+}

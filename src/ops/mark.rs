@@ -174,10 +174,17 @@ pub(crate) fn mark_readers(
         return unchanged(opened, req, value.key_id());
     }
     opened.source.check_writable()?;
+    // A key on a token is recorded by the URI that names it alone (its id=).
+    let dec_path = if crate::fs::token::is_token(&opened.dec_path) {
+        let key = crate::fs::token::key_for(&opened.dec_path, Some(value.key_id()))?;
+        std::path::PathBuf::from(key.uri().to_string())
+    } else {
+        opened.dec_path.clone()
+    };
     let marks = Marks {
         readers: &unmarked,
         keys: &req.keys,
-        dec_path: &opened.dec_path,
+        dec_path: &dec_path,
         linked: false,
     };
     let mut ed = file.editor();
@@ -197,7 +204,7 @@ pub(crate) fn mark_readers(
         file,
         &new_bytes,
         &marks.allowed(layout),
-        &opened.dec_path,
+        &dec_path,
         value.key_id(),
         None,
         &Whole {
