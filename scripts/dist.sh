@@ -75,7 +75,9 @@ export SOURCE_DATE_EPOCH
 # --- the binaries -----------------------------------------------------------
 step "cargo build --release --target $MUSL (static)"
 # No PKCS#11: a static binary cannot load a module (PRODUCT.md §13).
-cargo build --locked --release --target "$MUSL" --bin confpass --no-default-features --features cli
+# -p: with the workspace's default members, capi (which asks for pkcs11)
+# would take part in feature resolution and turn it back on.
+cargo build --locked --release --target "$MUSL" -p confpass --bin confpass --no-default-features --features cli
 step "cargo zigbuild --release --target $GNU_TARGET.$GLIBC_FLOOR (for the packages)"
 cargo-zigbuild zigbuild --locked --quiet --release --target "$GNU_TARGET.$GLIBC_FLOOR" --bin confpass
 gnu_bin="$target_dir/$GNU_TARGET/release/confpass"
