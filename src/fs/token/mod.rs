@@ -253,17 +253,26 @@ mod imp {
         rand::TryRng::try_fill_bytes(&mut rand::rngs::SysRng, &mut temp)
             .map_err(|e| Error::Crypto(format!("no randomness for a temporary CKA_ID: {e}")))?;
         let h = s.generate(bits, &temp, &label)?;
-        let (public, _) = s.public_of(h)?;
-        let kid = public.id();
-        let id: Vec<u8> = if s.relabel(&temp, &kid.0)? {
-            kid.0.to_vec()
-        } else {
-            temp.to_vec()
-        };
-        Ok(TokenKey {
-            uri: uri.naming(&id, &label),
-            public,
-        })
+        let named = (|| {
+            let (public, _) = s.public_of(h)?;
+            let kid = public.id();
+            // Both halves get the key id, or both keep the temporary one.
+            let id: Vec<u8> = if s.relabel(&temp, &kid.0)? {
+                kid.0.to_vec()
+            } else {
+                s.relabel(&kid.0, &temp)?;
+                temp.to_vec()
+            };
+            Ok(TokenKey {
+                uri: uri.naming(&id, &label),
+                public,
+            })
+        })();
+        if named.is_err() {
+            // Nothing names the pair yet, and nothing ever will: it goes.
+            let _ = s.destroy(&temp);
+        }
+        named
     }
 
     pub(super) fn made_keys(uri: &TokenUri) -> Result<Vec<TokenKey>> {
