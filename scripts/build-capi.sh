@@ -18,7 +18,7 @@
 #   OUT/lib/pkgconfig/confpass.pc
 #
 # Usage:
-#   scripts/build-capi.sh --target host|linux-gnu|windows --out OUT [--features F] [--debug]
+#   scripts/build-capi.sh --target host|linux-gnu|windows --out OUT [--backend B] [--features F] [--debug]
 #   scripts/build-capi.sh --header          regenerate capi/include/confpass.h
 #   scripts/build-capi.sh --check-header    fail if the committed header is stale
 #
@@ -28,6 +28,9 @@
 #              package (both pinned, installed here when missing); fails if
 #              the shared library needs a symbol newer than GLIBC_2.17
 #   windows    x86_64-pc-windows-gnu with Debian's mingw-w64
+#
+#   --backend  the cryptographic backend: rustcrypto (the default) or aws-lc
+#              (what the release libraries use: README, "Which backend")
 #
 # The crate's library is named confpass_capi (so that its files cannot
 # collide with the confpass crate's and binary's in the shared target
@@ -56,7 +59,7 @@ header() { # output
   cbindgen --quiet --config capi/cbindgen.toml --crate confpass-capi --output "$1"
 }
 
-target=host out="" features=() profile=release
+target=host out="" extra_features="" backend=rustcrypto profile=release
 while [ $# -gt 0 ]; do
   case "$1" in
     --header) header capi/include/confpass.h; exit 0 ;;
@@ -71,13 +74,20 @@ while [ $# -gt 0 ]; do
       exit 0 ;;
     --target) target=${2:?}; shift ;;
     --out) out=${2:?}; shift ;;
-    --features) features=(--features "${2:?}"); shift ;;
+    --features) extra_features=",${2:?}"; shift ;;
+    --backend) backend=${2:?}; shift ;;
     --debug) profile=debug ;;
     *) die "unknown argument $1 (see the comment at the top of $0)" ;;
   esac
   shift
 done
 [ -n "$out" ] || die "--out DIR is required"
+case "$backend" in
+  rustcrypto | aws-lc) ;;
+  *) die "--backend is rustcrypto or aws-lc, not $backend" ;;
+esac
+# Only the chosen backend is compiled in.
+features=(--no-default-features --features "$backend$extra_features")
 
 pkgid=$(cargo pkgid -p confpass-capi)
 version=${pkgid##*[#@]}

@@ -43,6 +43,9 @@ command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || need_apt+=(gcc-mingw-w64-x8
 command -v zip >/dev/null 2>&1 || need_apt+=(zip)
 command -v rpmbuild >/dev/null 2>&1 || need_apt+=(rpm)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+# AWS-LC's C code for the static musl binary (the release backend, README
+# "Which backend"); mingw-w64 and zig compile it for the other targets.
+command -v x86_64-linux-musl-gcc >/dev/null 2>&1 || need_apt+=(musl-tools)
 if [ ${#need_apt[@]} -gt 0 ]; then
   step "installing ${need_apt[*]}"
   DEBIAN_FRONTEND=noninteractive apt-get update -qq
@@ -73,17 +76,19 @@ SOURCE_DATE_EPOCH=$(git log -1 --format=%ct 2>/dev/null || date +%s)
 export SOURCE_DATE_EPOCH
 
 # --- the binaries -----------------------------------------------------------
-step "cargo build --release --target $MUSL (static)"
+# Every release file uses the aws-lc backend, and only it (README, "Which
+# backend"): -p confpass with its features named, so that neither the
+# workspace's default members (capi) nor the crate's defaults add `rsa`.
+BACKEND=aws-lc
+step "cargo build --release --target $MUSL (static, $BACKEND)"
 # No PKCS#11: a static binary cannot load a module (PRODUCT.md §13).
-# -p: with the workspace's default members, capi (which asks for pkcs11)
-# would take part in feature resolution and turn it back on.
-cargo build --locked --release --target "$MUSL" -p confpass --bin confpass --no-default-features --features cli
-step "cargo zigbuild --release --target $GNU_TARGET.$GLIBC_FLOOR (for the packages)"
-cargo-zigbuild zigbuild --locked --quiet --release --target "$GNU_TARGET.$GLIBC_FLOOR" --bin confpass
+cargo build --locked --release --target "$MUSL" -p confpass --bin confpass --no-default-features --features "cli,$BACKEND"
+step "cargo zigbuild --release --target $GNU_TARGET.$GLIBC_FLOOR (for the packages, $BACKEND)"
+cargo-zigbuild zigbuild --locked --quiet --release --target "$GNU_TARGET.$GLIBC_FLOOR" -p confpass --bin confpass --no-default-features --features "cli,pkcs11,$BACKEND"
 gnu_bin="$target_dir/$GNU_TARGET/release/confpass"
 glibc_floor_check "$gnu_bin"
-step "cargo build --release --target $WINDOWS"
-cargo build --locked --release --target "$WINDOWS" --bin confpass
+step "cargo build --release --target $WINDOWS ($BACKEND)"
+cargo build --locked --release --target "$WINDOWS" -p confpass --bin confpass --no-default-features --features "cli,pkcs11,$BACKEND"
 linux_bin="$target_dir/$MUSL/release/confpass"
 windows_exe="$target_dir/$WINDOWS/release/confpass.exe"
 
@@ -185,7 +190,7 @@ fix_dates "$stage/$name"
 for capi in linux-gnu:x86_64-linux-gnu windows:$WINDOWS; do
   name="libconfpass-$version-${capi#*:}"
   step "$name"
-  bash scripts/build-capi.sh --target "${capi%%:*}" --out "$stage/$name"
+  bash scripts/build-capi.sh --target "${capi%%:*}" --backend "$BACKEND" --out "$stage/$name"
   install -m 644 capi/README.md LICENSE-MIT LICENSE-APACHE "$stage/$name/"
   fix_dates "$stage/$name"
   if [ "${capi%%:*}" = windows ]; then

@@ -107,6 +107,7 @@ pub mod config {
     //! byte past the limit and refused.
     pub use crate::ini::*;
 }
+pub use crypto::backend::{CryptoBackend, crypto_backend};
 pub use crypto::decryptor::Decryptor;
 pub use crypto::{keys, value};
 pub use fs::{keyring, token};

@@ -1058,14 +1058,25 @@ fn writable_directory_owned_by_unprivileged_user_works() {
 // ------------------------------------------------------ 9. version and usage
 
 #[test]
-fn version_flags_print_name_and_version() {
+fn version_flags_print_name_version_and_crypto_backend() {
+    let backend = confpass::crypto_backend().to_string();
+    if cfg!(feature = "aws-lc") {
+        assert!(backend.starts_with("AWS-LC "), "{backend}");
+    } else {
+        assert!(backend.starts_with("rsa 0.10 (RustCrypto)"), "{backend}");
+    }
+    let fips = if cfg!(feature = "fips") { "on" } else { "off" };
+    assert!(
+        backend.ends_with(&format!(", FIPS mode {fips}")),
+        "{backend}"
+    );
     for flag in ["-v", "-V", "--version"] {
         let s = Scratch::new();
         let out = s.confpass().arg(flag).output().unwrap();
         assert_exit(&out, 0);
         assert_eq!(
             stdout(&out).trim_end(),
-            format!("confpass {}", env!("CARGO_PKG_VERSION")),
+            format!("confpass {}\ncrypto: {backend}", env!("CARGO_PKG_VERSION")),
             "{flag}"
         );
         assert!(s.snapshot().is_empty(), "{flag} wrote files");

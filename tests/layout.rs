@@ -358,3 +358,36 @@ fn every_source_file_opens_with_a_paragraph_saying_its_job() {
     assert!(files.len() > 40, "{files:?}");
     assert!(silent.is_empty(), "no opening //! paragraph: {silent:?}");
 }
+
+#[test]
+fn the_rsa_implementations_are_named_only_behind_the_backend_seam() {
+    // RustCrypto's `rsa` and aws-lc-rs are reached through one trait
+    // (src/crypto/backend/); its `oaep.rs` is the `rsa` backend's OAEP decoding.
+    let allowed = [
+        src().join("crypto/backend/rustcrypto.rs"),
+        src().join("crypto/backend/awslc.rs"),
+        src().join("crypto/backend/oaep.rs"),
+    ];
+    let names = |line: &str| {
+        let line = line.replace("mechanism::rsa::", "");
+        line.contains("aws_lc_rs")
+            || line.match_indices("rsa::").any(|(i, _)| {
+                i == 0
+                    || !line[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == ':')
+            })
+    };
+    let mut found = Vec::new();
+    for file in library_sources() {
+        if code(&file).iter().any(|l| names(l)) {
+            found.push(file);
+        }
+    }
+    found.retain(|f| !allowed.contains(f));
+    assert!(
+        found.is_empty(),
+        "names rsa or aws_lc_rs outside the backend: {found:?}"
+    );
+    // The check sees what it looks for.
+    assert!(code(&allowed[0]).iter().any(|l| names(l)));
+    assert!(code(&allowed[1]).iter().any(|l| names(l)));
+}

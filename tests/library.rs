@@ -845,7 +845,7 @@ fn normal_dependencies(features: &[&str]) -> Vec<String> {
     ignore = "runs cargo tree, a host tool, which wine cannot start"
 )]
 fn library_without_default_features_has_no_cli_dependencies() {
-    let lib_only = normal_dependencies(&["--no-default-features"]);
+    let lib_only = normal_dependencies(&["--no-default-features", "--features", "rustcrypto"]);
     assert!(lib_only.iter().any(|d| d == "rsa"), "{lib_only:?}");
     for cli in ["clap", "rpassword"] {
         assert!(
@@ -858,4 +858,29 @@ fn library_without_default_features_has_no_cli_dependencies() {
     for cli in ["clap", "rpassword"] {
         assert!(full.iter().any(|d| d == cli), "{full:?}");
     }
+}
+
+#[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs cargo tree, a host tool, which wine cannot start"
+)]
+fn each_backend_build_holds_its_own_rsa_implementation_and_not_the_other() {
+    // The release files are the aws-lc build: `rsa` (RUSTSEC-2023-0071) is
+    // not in it at all, so `cargo audit bin` has nothing to except.
+    let aws_lc = normal_dependencies(&[
+        "-p",
+        "confpass",
+        "--no-default-features",
+        "--features",
+        "cli,pkcs11,aws-lc",
+    ]);
+    assert!(aws_lc.iter().any(|d| d == "aws-lc-rs"), "{aws_lc:?}");
+    assert!(!aws_lc.iter().any(|d| d == "rsa"), "{aws_lc:?}");
+    let rustcrypto = normal_dependencies(&["-p", "confpass"]);
+    assert!(rustcrypto.iter().any(|d| d == "rsa"), "{rustcrypto:?}");
+    assert!(
+        !rustcrypto.iter().any(|d| d.starts_with("aws-lc")),
+        "{rustcrypto:?}"
+    );
 }

@@ -17,7 +17,6 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use confpass::{DecryptionKey, EncryptedValue, EncryptionKey, Error, ExposeSecret};
-use rsa::traits::PublicKeyParts;
 use serde_json::Value;
 
 fn vectors() -> Value {
@@ -187,7 +186,11 @@ fn valid_vectors_decrypt_to_their_passwords() {
         assert_eq!(value.to_string(), text, "{id}: formatting is canonical");
         let key = load_private(field(v, "key"));
         assert_eq!(value.key_id(), key.id(), "{id}");
-        assert_eq!(value.ciphertext().len(), key.rsa().size(), "{id}: k bytes");
+        assert_eq!(
+            value.ciphertext().len(),
+            key.public().ciphertext_len(),
+            "{id}: k bytes"
+        );
         let got = value.decrypt(&key).unwrap_or_else(|e| panic!("{id}: {e}"));
         assert_eq!(got.expose_secret(), password, "{id}");
         assert_eq!(

@@ -144,9 +144,21 @@ extern "C" {
 
 /**
  * The library's version, as `"MAJOR.MINOR.PATCH"`: a static NUL-terminated
- * string, never NULL, never to be freed.
+ * string, never NULL, never to be freed. Which cryptographic backend this
+ * build uses, and whether it runs in FIPS mode, is
+ * `confpass_crypto_backend()`.
  */
 const char *confpass_version(void);
+
+/**
+ * The cryptographic backend this build of the library uses and whether it
+ * runs in FIPS mode, as `confpass --version` prints it after `crypto: `:
+ * `"rsa 0.10 (RustCrypto), FIPS mode off"` or, for example, `"AWS-LC
+ * 1.66.1 (aws-lc-rs), FIPS mode on"`. A static NUL-terminated string, the
+ * same pointer on every call, never NULL, never to be freed; log it at
+ * start-up where an audit needs to see which module decrypted.
+ */
+const char *confpass_crypto_backend(void);
 
 /**
  * The start-up call: the database password of the server section

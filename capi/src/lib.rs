@@ -101,9 +101,30 @@ impl From<confpass::Category> for confpass_result {
 }
 
 /// The library's version, as `"MAJOR.MINOR.PATCH"`: a static NUL-terminated
-/// string, never NULL, never to be freed.
+/// string, never NULL, never to be freed. Which cryptographic backend this
+/// build uses, and whether it runs in FIPS mode, is
+/// `confpass_crypto_backend()`.
 #[unsafe(no_mangle)]
 pub extern "C" fn confpass_version() -> *const c_char {
     const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
     VERSION.as_ptr().cast()
+}
+
+/// The cryptographic backend this build of the library uses and whether it
+/// runs in FIPS mode, as `confpass --version` prints it after `crypto: `:
+/// `"rsa 0.10 (RustCrypto), FIPS mode off"` or, for example, `"AWS-LC
+/// 1.66.1 (aws-lc-rs), FIPS mode on"`. A static NUL-terminated string, the
+/// same pointer on every call, never NULL, never to be freed; log it at
+/// start-up where an audit needs to see which module decrypted.
+#[unsafe(no_mangle)]
+pub extern "C" fn confpass_crypto_backend() -> *const c_char {
+    static TEXT: std::sync::OnceLock<std::ffi::CString> = std::sync::OnceLock::new();
+    boundary::guard(c"unknown".as_ptr(), || {
+        TEXT.get_or_init(|| {
+            // The text has no NUL byte; should it ever, the C caller still
+            // gets a string.
+            std::ffi::CString::new(confpass::crypto_backend().to_string()).unwrap_or_default()
+        })
+        .as_ptr()
+    })
 }

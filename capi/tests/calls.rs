@@ -188,6 +188,14 @@ fn every_accessor_and_free_function_takes_null() {
 }
 
 #[test]
+fn the_crypto_backend_is_named_as_confpass_version_names_it() {
+    let backend = confpass_crypto_backend();
+    assert_eq!(text(backend), confpass::crypto_backend().to_string());
+    assert!(text(backend).contains(", FIPS mode "), "{}", text(backend));
+    assert_eq!(confpass_crypto_backend(), backend, "one static string");
+}
+
+#[test]
 fn a_path_with_non_ascii_characters_is_passed_as_utf8_on_every_platform() {
     // On Windows the library turns UTF-8 into the wide-character path the
     // system takes (README.md, "Using confpass from C and C++").

@@ -39,7 +39,7 @@ impl Decryptor for DecryptionKey {
     }
 
     fn decrypt_oaep(&self, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
-        crate::crypto::oaep::decrypt(self.rsa(), ciphertext)
+        DecryptionKey::decrypt_oaep(self, ciphertext)
             .map_err(|_| Error::Undecryptable { key_id: self.id() })
     }
 }

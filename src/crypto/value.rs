@@ -12,8 +12,6 @@ use std::fmt;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use secrecy::{ExposeSecret, SecretString};
-use sha2::Sha256;
-
 use zeroize::Zeroizing;
 
 use crate::crypto::decryptor::Decryptor;
@@ -97,10 +95,7 @@ impl EncryptedValue {
     /// [`Error::Crypto`] if the random number generator fails.
     pub fn encrypt(key: &EncryptionKey, password: &SecretString) -> Result<Self> {
         check_password(password.expose_secret(), PasswordOrigin::Caller, key)?;
-        let ciphertext = key
-            .rsa()
-            .oaep_encrypt::<Sha256>(password.expose_secret().as_bytes())
-            .map_err(|e| Error::Crypto(format!("RSA-OAEP encryption: {e}")))?;
+        let ciphertext = key.encrypt_oaep(password.expose_secret().as_bytes())?;
         Ok(EncryptedValue {
             key_id: key.id(),
             ciphertext,

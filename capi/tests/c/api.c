@@ -730,6 +730,10 @@ static void test_version(const char *expected)
     CHECK(same(version, expected), "version: \"%s\" (expected \"%s\")",
           version ? version : "NULL", expected);
     CHECK(confpass_version() == version, "version: a static string (same pointer twice)");
+    const char *backend = confpass_crypto_backend();
+    CHECK(backend != NULL && strstr(backend, ", FIPS mode ") != NULL,
+          "crypto backend: \"%s\" names the backend and FIPS mode", backend ? backend : "NULL");
+    CHECK(confpass_crypto_backend() == backend, "crypto backend: a static string");
 }
 
 /* ------------------------------------------------------------------------

@@ -19,11 +19,25 @@ mod report;
 use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
 use confpass::{Category, Error, ExposeSecret, PasswordOrigin, Request, SecretString};
 use zeroize::Zeroizing;
 
 use args::{Flags, Mode, PasswordSource, Plan};
+
+/// The raw flags; `--version` prints the version and, on a second line,
+/// the cryptographic backend and whether it runs in FIPS mode.
+fn parse_flags(args: Vec<std::ffi::OsString>) -> Flags {
+    use clap::{CommandFactory as _, FromArgMatches as _};
+    let version = format!(
+        "{}\ncrypto: {}",
+        env!("CARGO_PKG_VERSION"),
+        confpass::crypto_backend()
+    );
+    // Once per process: clap keeps a borrowed version string.
+    let version: &'static str = Box::leak(version.into_boxed_str());
+    let matches = Flags::command().version(version).get_matches_from(args);
+    Flags::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
 
 fn main() -> ExitCode {
     // First of all: a crash from here on, while a password is in memory,
@@ -36,7 +50,7 @@ fn main() -> ExitCode {
     }
     let args = args::normalize(std::env::args_os());
     let wants_json = args.iter().any(|a| a == "--json");
-    let flags = Flags::parse_from(args);
+    let flags = parse_flags(args);
     let plan = match Plan::from_flags(flags) {
         Ok(plan) => plan,
         Err(message) => {

@@ -24,21 +24,18 @@ mod refuse;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use rsa::pkcs1::der::Decode as _;
-use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey, RsaPrivateKeyRef, RsaPublicKeyRef};
-use rsa::pkcs8::{
-    DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding, PrivateKeyInfoRef,
-};
-use rsa::traits::PublicKeyParts;
-use rsa::{PrivateKey, PublicKey};
+use der::Decode as _;
+use pkcs1::{RsaPrivateKeyRef, RsaPublicKeyRef};
+use pkcs8::PrivateKeyInfoRef;
 use zeroize::Zeroizing;
 
+use crate::crypto::backend::{Backend, Selected};
 use crate::crypto::pem;
 use crate::error::{Error, Result};
 pub use crate::keyid::KeyId;
 use parse::{
     PRIVATE_FOR_PUBLIC, PUBLIC_FOR_PRIVATE, Role, algorithm_is_rsa, bad, check_private_pkcs1,
-    check_size, invalid, key_block, public_from_spki,
+    check_size, invalid, key_block, pkcs1_to_pkcs8, pkcs1_to_spki, spki_bits,
 };
 use refuse::{openssh_private, other_key_label, passphrase_protected};
 
@@ -48,7 +45,7 @@ pub const MIN_BITS: usize = 2048;
 pub const DEFAULT_BITS: usize = 3072;
 /// The sizes `--bits` accepts.
 pub const ALLOWED_BITS: [usize; 3] = [2048, 3072, 4096];
-/// The largest modulus the `rsa` crate reads, in bits.
+/// The largest modulus confpass reads, in bits (both backends' limit).
 pub(super) const MAX_BITS: usize = 8192;
 
 /// The object identifier of rsaEncryption, the only key algorithm accepted.
@@ -57,8 +54,11 @@ pub(super) const RSA_OID: &str = "1.2.840.113549.1.1.1";
 /// A public key, enough to encrypt.
 #[derive(Clone)]
 pub struct EncryptionKey {
-    key: PublicKey,
+    key: <Selected as Backend>::Public,
+    /// The DER SubjectPublicKeyInfo: what `to_pem` writes, what the id hashes.
+    spki: Vec<u8>,
     id: KeyId,
+    bits: usize,
 }
 
 impl fmt::Debug for EncryptionKey {
@@ -68,14 +68,24 @@ impl fmt::Debug for EncryptionKey {
 }
 
 impl EncryptionKey {
-    fn new(key: PublicKey) -> Result<Self> {
-        let der = key
-            .to_public_key_der()
-            .map_err(|e| Error::Crypto(format!("encoding a public key: {e}")))?;
+    /// The key of a DER SubjectPublicKeyInfo that passed the checks of
+    /// `parse` (RSA, 2048 to 8192 bits); `path` names it in messages.
+    fn from_spki_der(spki: Vec<u8>, path: &Path) -> Result<Self> {
+        let bits = spki_bits(path, &spki)?;
+        let key = Selected::public_from_spki_der(&spki).map_err(|e| invalid(path, e))?;
         Ok(EncryptionKey {
             key,
-            id: KeyId::of_spki_der(der.as_bytes()),
+            id: KeyId::of_spki_der(&spki),
+            spki,
+            bits,
         })
+    }
+
+    /// RSA-OAEP-SHA256 encryption of `message` (no longer than
+    /// [`EncryptionKey::max_plaintext`]) for this key.
+    pub(crate) fn encrypt_oaep(&self, message: &[u8]) -> Result<Vec<u8>> {
+        Selected::encrypt_oaep(&self.key, message)
+            .map_err(|e| Error::Crypto(format!("RSA-OAEP encryption: {e}")))
     }
 
     /// This key's id.
@@ -86,13 +96,13 @@ impl EncryptionKey {
     /// The modulus size in bits: the bit length of `n` (2047 for a
     /// 2047-bit key, not a whole number of bytes).
     pub fn bits(&self) -> usize {
-        self.key.n().bit_width() as usize
+        self.bits
     }
 
     /// The length in bytes of this key's ciphertexts: the modulus length
     /// `k = ceil(bits / 8)` of RFC 8017.
     pub fn ciphertext_len(&self) -> usize {
-        self.key.size()
+        self.bits.div_ceil(8)
     }
 
     /// The longest plaintext, in bytes, one RSA-OAEP-SHA256 block of this key holds.
@@ -100,16 +110,14 @@ impl EncryptionKey {
         max_plaintext(self.bits())
     }
 
-    /// The RSA public key.
-    pub fn rsa(&self) -> &PublicKey {
-        &self.key
+    /// The key as DER SubjectPublicKeyInfo, the bytes its key id hashes.
+    pub fn to_der(&self) -> &[u8] {
+        &self.spki
     }
 
     /// The key as SubjectPublicKeyInfo PEM (`BEGIN PUBLIC KEY`).
     pub fn to_pem(&self) -> Result<String> {
-        self.key
-            .to_public_key_pem(LineEnding::LF)
-            .map_err(|e| Error::Crypto(format!("encoding a public key: {e}")))
+        Ok(pem::encode("PUBLIC KEY", &self.spki).to_string())
     }
 
     /// Parses a public key from PEM text (SubjectPublicKeyInfo or PKCS#1);
@@ -123,25 +131,25 @@ impl EncryptionKey {
 
     pub(crate) fn from_bytes(text: &[u8], path: &Path) -> Result<Self> {
         let block = key_block(path, text, Role::Public)?;
-        let key = match block.label.as_str() {
-            "PUBLIC KEY" => public_from_spki(path, &block.der)?,
+        let spki = match block.label.as_str() {
+            "PUBLIC KEY" => block.der.to_vec(),
             "RSA PUBLIC KEY" => {
                 let pkcs1 = RsaPublicKeyRef::from_der(&block.der).map_err(|e| invalid(path, e))?;
                 check_size(path, pem::bit_length(pkcs1.modulus.as_bytes()))?;
-                PublicKey::from_pkcs1_der(&block.der).map_err(|e| invalid(path, e))?
+                pkcs1_to_spki(path, &block.der)?
             }
             label if label.ends_with("PRIVATE KEY") => {
                 return Err(bad(path, PRIVATE_FOR_PUBLIC));
             }
             label => return Err(other_key_label(path, label)),
         };
-        EncryptionKey::new(key)
+        EncryptionKey::from_spki_der(spki, path)
     }
 }
 
 /// A private key with its public half: what decrypts.
 pub struct DecryptionKey {
-    key: PrivateKey,
+    key: <Selected as Backend>::Private,
     public: EncryptionKey,
 }
 
@@ -157,8 +165,10 @@ impl fmt::Debug for DecryptionKey {
 }
 
 impl DecryptionKey {
-    fn new(key: PrivateKey) -> Result<Self> {
-        let public = EncryptionKey::new(key.to_public_key())?;
+    fn new(key: <Selected as Backend>::Private, path: &Path) -> Result<Self> {
+        let spki = Selected::public_spki_der(&key)
+            .map_err(|e| Error::Crypto(format!("encoding a public key: {e}")))?;
+        let public = EncryptionKey::from_spki_der(spki, path)?;
         Ok(DecryptionKey { key, public })
     }
 
@@ -169,9 +179,9 @@ impl DecryptionKey {
     /// system random number generator fails.
     pub fn generate(bits: usize) -> Result<Self> {
         check_bits(bits)?;
-        let key = PrivateKey::new(&mut rand::rngs::SysRng, bits)
+        let key = Selected::generate(bits)
             .map_err(|e| Error::Crypto(format!("generating a {bits}-bit key: {e}")))?;
-        DecryptionKey::new(key)
+        DecryptionKey::new(key, Path::new("the generated key"))
     }
 
     /// The public half.
@@ -184,9 +194,12 @@ impl DecryptionKey {
         self.public.id
     }
 
-    /// The RSA private key.
-    pub fn rsa(&self) -> &PrivateKey {
-        &self.key
+    /// RSA-OAEP-SHA256 decryption with this key: what `Decryptor` does.
+    pub(crate) fn decrypt_oaep(
+        &self,
+        ciphertext: &[u8],
+    ) -> std::result::Result<Zeroizing<Vec<u8>>, crate::crypto::backend::Refused> {
+        Selected::decrypt_oaep(&self.key, ciphertext)
     }
 
     /// Parses a private key from PEM text (PKCS#8 or PKCS#1); `path` names
@@ -200,7 +213,7 @@ impl DecryptionKey {
 
     pub(crate) fn from_bytes(text: &[u8], path: &Path) -> Result<Self> {
         let block = key_block(path, text, Role::Private)?;
-        let key = match block.label.as_str() {
+        let pkcs8 = match block.label.as_str() {
             "PRIVATE KEY" | "RSA PRIVATE KEY" if block.encrypted => {
                 return Err(passphrase_protected(
                     path,
@@ -213,12 +226,12 @@ impl DecryptionKey {
                 let pkcs1 = RsaPrivateKeyRef::from_der(info.private_key.as_bytes())
                     .map_err(|e| invalid(path, e))?;
                 check_private_pkcs1(path, &pkcs1)?;
-                PrivateKey::from_pkcs8_der(&block.der).map_err(|e| invalid(path, e))?
+                block.der
             }
             "RSA PRIVATE KEY" => {
                 let pkcs1 = RsaPrivateKeyRef::from_der(&block.der).map_err(|e| invalid(path, e))?;
                 check_private_pkcs1(path, &pkcs1)?;
-                PrivateKey::from_pkcs1_der(&block.der).map_err(|e| invalid(path, e))?
+                pkcs1_to_pkcs8(path, &block.der)?
             }
             "ENCRYPTED PRIVATE KEY" => {
                 return Err(passphrase_protected(
@@ -232,14 +245,15 @@ impl DecryptionKey {
             }
             label => return Err(other_key_label(path, label)),
         };
-        DecryptionKey::new(key)
+        let key = Selected::private_from_pkcs8_der(&pkcs8).map_err(|e| invalid(path, e))?;
+        DecryptionKey::new(key, path)
     }
 
     /// The private key as PKCS#8 PEM (`BEGIN PRIVATE KEY`), in a zeroizing buffer.
     pub fn to_pem(&self) -> Result<Zeroizing<String>> {
-        self.key
-            .to_pkcs8_pem(LineEnding::LF)
-            .map_err(|e| Error::Crypto(format!("encoding a private key: {e}")))
+        let der = Selected::private_to_pkcs8_der(&self.key)
+            .map_err(|e| Error::Crypto(format!("encoding a private key: {e}")))?;
+        Ok(pem::encode("PRIVATE KEY", &der))
     }
 }
 

@@ -1,16 +1,20 @@
 //! Reading a key file's text as OpenSSL would (its first PEM key block,
 //! which half of the pair it is loaded as) and the checks every key passes:
-//! RSA, at least 2048 bits, a modulus the `rsa` crate can use. The file
+//! RSA, two primes, 2048 to 8192 bits, whichever backend then takes the
+//! key; and the PKCS#1 forms rewrapped as PKCS#8 and SubjectPublicKeyInfo,
+//! the two DER forms a backend reads (`crate::crypto::backend`). The file
 //! itself (a regular file, a private key no one else can read) is
 //! `crate::fs::keyfile`'s.
 
 use std::fmt;
 use std::path::Path;
 
-use rsa::PublicKey;
-use rsa::pkcs1::der::Decode as _;
-use rsa::pkcs1::{DecodeRsaPublicKey as _, RsaPrivateKeyRef, RsaPublicKeyRef};
-use rsa::pkcs8::{DecodePublicKey, SubjectPublicKeyInfoRef};
+use der::asn1::{BitStringRef, OctetStringRef};
+use der::{Decode as _, Encode as _};
+use pkcs1::{RsaPrivateKeyRef, RsaPublicKeyRef};
+use pkcs8::PrivateKeyInfoRef;
+use spki::SubjectPublicKeyInfoRef;
+use zeroize::Zeroizing;
 
 use super::refuse::{not_a_key, not_pem};
 use super::{MAX_BITS, MIN_BITS, RSA_OID};
@@ -88,7 +92,9 @@ pub(super) fn pem_error(path: &Path, e: &PemError) -> Error {
     bad(path, &format!("is not a readable PEM file: {e}"))
 }
 
-pub(super) fn public_from_spki(path: &Path, der: &[u8]) -> Result<PublicKey> {
+/// Checks a DER SubjectPublicKeyInfo (an RSA key of 2048 to 8192 bits) and
+/// returns its modulus size in bits.
+pub(super) fn spki_bits(path: &Path, der: &[u8]) -> Result<usize> {
     let info = SubjectPublicKeyInfoRef::from_der(der).map_err(|e| invalid(path, e))?;
     algorithm_is_rsa(path, &info.algorithm.oid.to_string())?;
     let raw = info
@@ -96,8 +102,29 @@ pub(super) fn public_from_spki(path: &Path, der: &[u8]) -> Result<PublicKey> {
         .as_bytes()
         .ok_or_else(|| invalid(path, "the public key is not a whole number of bytes"))?;
     let pkcs1 = RsaPublicKeyRef::from_der(raw).map_err(|e| invalid(path, e))?;
-    check_size(path, pem::bit_length(pkcs1.modulus.as_bytes()))?;
-    PublicKey::from_public_key_der(der).map_err(|e| invalid(path, e))
+    let bits = pem::bit_length(pkcs1.modulus.as_bytes());
+    check_size(path, bits)?;
+    Ok(bits)
+}
+
+/// A PKCS#1 RSAPublicKey as the SubjectPublicKeyInfo OpenSSL would write for it.
+pub(super) fn pkcs1_to_spki(path: &Path, pkcs1: &[u8]) -> Result<Vec<u8>> {
+    SubjectPublicKeyInfoRef {
+        algorithm: pkcs1::ALGORITHM_ID,
+        subject_public_key: BitStringRef::from_bytes(pkcs1).map_err(|e| invalid(path, e))?,
+    }
+    .to_der()
+    .map_err(|e| invalid(path, e))
+}
+
+/// A PKCS#1 RSAPrivateKey as the PKCS#8 PrivateKeyInfo OpenSSL would write
+/// for it, in a buffer wiped when dropped.
+pub(super) fn pkcs1_to_pkcs8(path: &Path, pkcs1: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+    let key = OctetStringRef::new(pkcs1).map_err(|e| invalid(path, e))?;
+    PrivateKeyInfoRef::new(pkcs1::ALGORITHM_ID, key)
+        .to_der()
+        .map(Zeroizing::new)
+        .map_err(|e| invalid(path, e))
 }
 
 pub(super) fn algorithm_is_rsa(path: &Path, oid: &str) -> Result<()> {
@@ -118,11 +145,11 @@ pub(super) fn algorithm_is_rsa(path: &Path, oid: &str) -> Result<()> {
     ))
 }
 
-/// Checks what the `rsa` crate would otherwise call malformed: the modulus
-/// size, and more than two primes.
+/// Checks what a backend would otherwise call malformed: the modulus size,
+/// and more than two primes.
 pub(super) fn check_private_pkcs1(path: &Path, key: &RsaPrivateKeyRef<'_>) -> Result<()> {
     check_size(path, pem::bit_length(key.modulus.as_bytes()))?;
-    if key.version() == rsa::pkcs1::Version::TwoPrime {
+    if key.version() == pkcs1::Version::TwoPrime {
         Ok(())
     } else {
         Err(bad(
@@ -141,17 +168,15 @@ impl super::EncryptionKey {
     /// # Errors
     /// [`Error::BadKey`] and [`Error::KeyTooSmall`], as for a key file.
     pub fn from_components(n: &[u8], e: &[u8], place: &Path) -> Result<Self> {
-        use rsa::pkcs1::der::Encode as _;
-        use rsa::pkcs1::der::asn1::UintRef;
-        let der = rsa::pkcs1::RsaPublicKey {
+        use der::asn1::UintRef;
+        let der = pkcs1::RsaPublicKey {
             modulus: UintRef::new(n).map_err(|e| invalid(place, e))?,
             public_exponent: UintRef::new(e).map_err(|e| invalid(place, e))?,
         }
         .to_der()
         .map_err(|e| invalid(place, e))?;
         check_size(place, pem::bit_length(n))?;
-        let key = rsa::PublicKey::from_pkcs1_der(&der).map_err(|e| invalid(place, e))?;
-        super::EncryptionKey::new(key)
+        super::EncryptionKey::from_spki_der(pkcs1_to_spki(place, &der)?, place)
     }
 }
 

@@ -16,6 +16,7 @@
 //! modulus size of an RSA key), never anything secret.
 
 mod ssh;
+mod write;
 
 use std::fmt;
 
@@ -24,6 +25,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use zeroize::Zeroizing;
 
 pub(crate) use ssh::{SshKey, bit_length, openssh_private, openssh_public_line, rfc4716_public};
+pub(crate) use write::encode;
 
 /// One PEM block: its label, whether it is legacy-encrypted, and its decoded bytes.
 pub(crate) struct Block {

@@ -22,9 +22,7 @@ use zeroize::Zeroizing;
 /// The SHA-256 output size, `hLen`.
 const H_LEN: usize = 32;
 
-/// Why a ciphertext was refused; deliberately one case (no padding oracle).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Refused;
+use super::Refused;
 
 /// Decrypts an RSA-OAEP-SHA256 ciphertext with an empty label.
 pub(crate) fn decrypt(
