@@ -44,8 +44,10 @@ command -v zip >/dev/null 2>&1 || need_apt+=(zip)
 command -v rpmbuild >/dev/null 2>&1 || need_apt+=(rpm)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 # AWS-LC's C code for the static musl binary (the release backend, README
-# "Which backend"); mingw-w64 and zig compile it for the other targets.
+# "Which backend"), and its assembly for Windows (NASM, from source rather
+# than aws-lc-sys's prebuilt objects); zig compiles it for glibc 2.17.
 command -v x86_64-linux-musl-gcc >/dev/null 2>&1 || need_apt+=(musl-tools)
+command -v nasm >/dev/null 2>&1 || need_apt+=(nasm)
 if [ ${#need_apt[@]} -gt 0 ]; then
   step "installing ${need_apt[*]}"
   DEBIAN_FRONTEND=noninteractive apt-get update -qq
