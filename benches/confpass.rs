@@ -1,6 +1,11 @@
 //! Benchmarks for BENCHMARKS.md: key generation, encryption, decryption, the
 //! start-up call, and `-p`'s file handling on very large files (time must grow
-//! linearly with size). Run with `cargo bench --bench confpass`.
+//! linearly with size). Run with `cargo bench --bench confpass`, and with
+//! `--features aws-lc` for the other backend: the crypto benches' names end
+//! with the backend's tag (`startup-call/3072/rsa`, `startup-call/3072/aws-lc`).
+//! On Unix the same run measures OpenSSL (the system libssl) on the same key,
+//! the baseline of issue 23: `openssl/oaep-sha256-decrypt/3072` and
+//! `openssl/private-op/3072`. scripts/bench-backends.sh runs both backends.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -53,16 +58,29 @@ fn keygen(c: &mut Criterion) {
     g.finish();
 }
 
+/// The backend this build uses, as a short tag for the benches' names: the
+/// first word of its name, lower-cased (`rsa`, `aws-lc`).
+fn backend_tag() -> String {
+    let name = confpass::crypto_backend().name;
+    name.split_whitespace()
+        .next()
+        .unwrap_or("unknown")
+        .to_ascii_lowercase()
+}
+
 fn crypto(c: &mut Criterion) {
+    let tag = backend_tag();
     let dir = tempfile::tempdir().unwrap();
     let dec = DecryptionKey::generate(3072).unwrap();
     let enc: &EncryptionKey = dec.public();
     let password = SecretString::from("S3cret!pass".to_owned());
     let value = EncryptedValue::encrypt(enc, &password).unwrap();
-    c.bench_function("encrypt/3072", |b| {
+    c.bench_function(&format!("encrypt/3072/{tag}"), |b| {
         b.iter(|| EncryptedValue::encrypt(enc, &password).unwrap())
     });
-    c.bench_function("decrypt/3072", |b| b.iter(|| value.decrypt(&dec).unwrap()));
+    c.bench_function(&format!("decrypt/3072/{tag}"), |b| {
+        b.iter(|| value.decrypt(&dec).unwrap())
+    });
 
     // The start-up call: read the file, load dec.pem, decrypt.
     dec.save(&dir.path().join("dec.pem")).unwrap();
@@ -70,9 +88,62 @@ fn crypto(c: &mut Criterion) {
     let conf = dir.path().join("confserv.conf");
     fs::write(&conf, big_config(0, 1)).unwrap();
     confpass::encrypt_file(Request::new(&conf)).unwrap();
-    c.bench_function("startup-call/3072", |b| {
+    c.bench_function(&format!("startup-call/3072/{tag}"), |b| {
         b.iter(|| confpass::database_password(black_box(&conf), "confserv").unwrap())
     });
+
+    #[cfg(unix)]
+    openssl_baseline(
+        c,
+        &dir.path().join("dec.pem"),
+        value.ciphertext(),
+        b"S3cret!pass",
+    );
+}
+
+/// OpenSSL on the same key (the dec.pem confpass saved), in the same run: the
+/// RSA-OAEP-SHA256 decryption of a ciphertext confpass made, and the bare
+/// private-key operation (a PKCS#1 v1.5 signature of 32 bytes, what
+/// `openssl speed rsa3072` counts). The start-up call is compared with both.
+#[cfg(unix)]
+fn openssl_baseline(c: &mut Criterion, dec_pem: &Path, ciphertext: &[u8], password: &[u8]) {
+    use openssl::hash::MessageDigest;
+    use openssl::md::Md;
+    use openssl::pkey::{PKey, Private};
+    use openssl::pkey_ctx::PkeyCtx;
+    use openssl::rsa::Padding;
+
+    let key: PKey<Private> = PKey::private_key_from_pem(&fs::read(dec_pem).unwrap()).unwrap();
+    assert_eq!(key.bits(), 3072);
+    let decrypt = |ct: &[u8]| -> Vec<u8> {
+        let mut ctx = PkeyCtx::new(&key).unwrap();
+        ctx.decrypt_init().unwrap();
+        ctx.set_rsa_padding(Padding::PKCS1_OAEP).unwrap();
+        ctx.set_rsa_oaep_md(Md::sha256()).unwrap();
+        ctx.set_rsa_mgf1_md(Md::sha256()).unwrap();
+        let mut out = Vec::new();
+        ctx.decrypt_to_vec(ct, &mut out).unwrap();
+        out
+    };
+    // The same ciphertext both read: OpenSSL must find the same password.
+    assert_eq!(decrypt(ciphertext), password);
+    let digest = openssl::hash::hash(MessageDigest::sha256(), password).unwrap();
+    let sign = |data: &[u8]| -> Vec<u8> {
+        let mut ctx = PkeyCtx::new(&key).unwrap();
+        ctx.sign_init().unwrap();
+        ctx.set_rsa_padding(Padding::PKCS1).unwrap();
+        let mut out = Vec::new();
+        ctx.sign_to_vec(data, &mut out).unwrap();
+        out
+    };
+    assert_eq!(sign(&digest).len(), 384);
+
+    let mut g = c.benchmark_group("openssl");
+    g.bench_function("oaep-sha256-decrypt/3072", |b| {
+        b.iter(|| decrypt(black_box(ciphertext)))
+    });
+    g.bench_function("private-op/3072", |b| b.iter(|| sign(black_box(&digest))));
+    g.finish();
 }
 
 fn large_files(c: &mut Criterion) {

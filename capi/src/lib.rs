@@ -112,8 +112,8 @@ pub extern "C" fn confpass_version() -> *const c_char {
 
 /// The cryptographic backend this build of the library uses and whether it
 /// runs in FIPS mode, as `confpass --version` prints it after `crypto: `:
-/// `"rsa 0.10 (RustCrypto), FIPS mode off"` or, for example, `"AWS-LC
-/// 1.66.1 (aws-lc-rs), FIPS mode on"`. A static NUL-terminated string, the
+/// `"rsa 0.10 (RustCrypto), FIPS mode off"` or, for example, `"AWS-LC FIPS
+/// 3.0.0 (aws-lc-rs), FIPS mode on"`. A static NUL-terminated string, the
 /// same pointer on every call, never NULL, never to be freed; log it at
 /// start-up where an audit needs to see which module decrypted.
 #[unsafe(no_mangle)]

@@ -81,7 +81,11 @@ impl Backend for AwsLc {
 
     fn about() -> CryptoBackend {
         CryptoBackend {
-            name: format!("AWS-LC {} (aws-lc-rs)", aws_lc_rs::awslc_version()),
+            name: format!(
+                "AWS-LC {}{} (aws-lc-rs)",
+                if cfg!(feature = "fips") { "FIPS " } else { "" },
+                aws_lc_rs::awslc_version()
+            ),
             fips: aws_lc_rs::try_fips_mode().is_ok(),
         }
     }
