@@ -112,10 +112,11 @@ pub extern "C" fn confpass_version() -> *const c_char {
 
 /// The cryptographic backend this build of the library uses and whether it
 /// runs in FIPS mode, as `confpass --version` prints it after `crypto: `:
-/// `"rsa 0.10 (RustCrypto), FIPS mode off"` or, for example, `"AWS-LC FIPS
-/// 3.0.0 (aws-lc-rs), FIPS mode on"`. A static NUL-terminated string, the
-/// same pointer on every call, never NULL, never to be freed; log it at
-/// start-up where an audit needs to see which module decrypted.
+/// `"rsa 0.10 (RustCrypto), FIPS mode off"`, `"AWS-LC 5.12.0 (aws-lc-rs),
+/// FIPS mode off"` (the release libraries) or, for the FIPS build,
+/// `"AWS-LC FIPS 4.2.0 (aws-lc-rs), FIPS mode on"`. A static NUL-terminated
+/// string, the same pointer on every call, never NULL, never to be freed;
+/// log it at start-up where an audit needs to see which module decrypted.
 #[unsafe(no_mangle)]
 pub extern "C" fn confpass_crypto_backend() -> *const c_char {
     static TEXT: std::sync::OnceLock<std::ffi::CString> = std::sync::OnceLock::new();

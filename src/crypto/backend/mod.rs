@@ -82,7 +82,7 @@ pub(crate) trait Backend {
 #[non_exhaustive]
 pub struct CryptoBackend {
     /// The implementation and its version: `rsa 0.10 (RustCrypto)` or
-    /// `AWS-LC 5.12.0 (aws-lc-rs)` (`AWS-LC FIPS …` for the validated module).
+    /// `AWS-LC 5.12.0 (aws-lc-rs)` (`AWS-LC FIPS 4.2.0 …` for the validated module).
     pub name: String,
     /// Whether the FIPS 140-3 validated module runs in FIPS mode (only an
     /// aws-lc build with the `fips` feature can say yes).
