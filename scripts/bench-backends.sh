@@ -27,12 +27,7 @@ done
 
 target=$(cargo metadata --locked --format-version 1 --no-deps |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-sample="$PWD/testdata/sample/confserv.conf"
-write_openssl_p "$work"
-export -f fresh
-export work sample
+setup_work
 
 # The two backends: name, cargo's feature arguments (aws-lc wins when both
 # features are on, so the defaults plus aws-lc is the aws-lc build).

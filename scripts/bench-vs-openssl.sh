@@ -52,17 +52,23 @@ PY
 # work, sample and this function first).
 fresh() { rm -rf "${work:?}/$1" && mkdir "$work/$1" && cp "$sample" "$work/$1/"; }
 
-main() {
-  cd "$(dirname "$0")/.."
-  runs=${1:-30}
-  cargo build --release --locked --quiet
-  bin="$PWD/target/release/confpass"
+# The scratch directory both scripts time in (removed on exit), the sample
+# it copies, and openssl-p.sh in it; exported for hyperfine's shells.
+setup_work() {
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
   sample="$PWD/testdata/sample/confserv.conf"
   write_openssl_p "$work"
   export -f fresh
   export work sample
+}
+
+main() {
+  cd "$(dirname "$0")/.."
+  runs=${1:-30}
+  cargo build --release --locked --quiet
+  bin="$PWD/target/release/confpass"
+  setup_work
 
   echo "== fresh install: confpass -p vs OpenSSL command line (3072-bit), $runs runs each"
   hyperfine --shell=bash --style basic --runs "$runs" --warmup 2 --export-markdown "$work/fresh.md" --export-json "$work/fresh.json" \
