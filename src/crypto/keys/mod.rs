@@ -34,8 +34,8 @@ use crate::crypto::pem;
 use crate::error::{Error, Result};
 pub use crate::keyid::KeyId;
 use parse::{
-    PRIVATE_FOR_PUBLIC, PUBLIC_FOR_PRIVATE, Role, algorithm_is_rsa, bad, check_private_pkcs1,
-    check_size, invalid, key_block, pkcs1_to_pkcs8, pkcs1_to_spki, spki_bits,
+    PRIVATE_FOR_PUBLIC, PUBLIC_FOR_PRIVATE, Role, algorithm_is_rsa, bad, canonical_spki,
+    check_private_pkcs1, check_size, invalid, key_block, pkcs1_to_pkcs8, pkcs1_to_spki,
 };
 use refuse::{openssh_private, other_key_label, passphrase_protected};
 
@@ -68,10 +68,10 @@ impl fmt::Debug for EncryptionKey {
 }
 
 impl EncryptionKey {
-    /// The key of a DER SubjectPublicKeyInfo that passed the checks of
-    /// `parse` (RSA, 2048 to 8192 bits); `path` names it in messages.
+    /// The key of a DER SubjectPublicKeyInfo, checked (RSA, 2048 to 8192
+    /// bits) and written as OpenSSL writes it; `path` names it in messages.
     fn from_spki_der(spki: Vec<u8>, path: &Path) -> Result<Self> {
-        let bits = spki_bits(path, &spki)?;
+        let (spki, bits) = canonical_spki(path, &spki)?;
         let key = Selected::public_from_spki_der(&spki).map_err(|e| invalid(path, e))?;
         Ok(EncryptionKey {
             key,

@@ -93,8 +93,10 @@ pub(super) fn pem_error(path: &Path, e: &PemError) -> Error {
 }
 
 /// Checks a DER SubjectPublicKeyInfo (an RSA key of 2048 to 8192 bits) and
-/// returns its modulus size in bits.
-pub(super) fn spki_bits(path: &Path, der: &[u8]) -> Result<usize> {
+/// returns it as OpenSSL writes it (rsaEncryption with NULL parameters,
+/// whatever the file had there: the key id hashes these bytes, as it always
+/// has) with its modulus size in bits.
+pub(super) fn canonical_spki(path: &Path, der: &[u8]) -> Result<(Vec<u8>, usize)> {
     let info = SubjectPublicKeyInfoRef::from_der(der).map_err(|e| invalid(path, e))?;
     algorithm_is_rsa(path, &info.algorithm.oid.to_string())?;
     let raw = info
@@ -104,7 +106,8 @@ pub(super) fn spki_bits(path: &Path, der: &[u8]) -> Result<usize> {
     let pkcs1 = RsaPublicKeyRef::from_der(raw).map_err(|e| invalid(path, e))?;
     let bits = pem::bit_length(pkcs1.modulus.as_bytes());
     check_size(path, bits)?;
-    Ok(bits)
+    let raw = pkcs1.to_der().map_err(|e| invalid(path, e))?;
+    Ok((pkcs1_to_spki(path, &raw)?, bits))
 }
 
 /// A PKCS#1 RSAPublicKey as the SubjectPublicKeyInfo OpenSSL would write for it.
@@ -231,6 +234,25 @@ pub(super) fn invalid(path: &Path, e: impl fmt::Display) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_public_key_without_null_parameters_has_the_key_id_openssl_gives_it() {
+        let key = crate::crypto::keys::DecryptionKey::generate(2048).unwrap();
+        let canonical = key.public().to_der().to_vec();
+        let info = SubjectPublicKeyInfoRef::from_der(&canonical).unwrap();
+        let bare = SubjectPublicKeyInfoRef {
+            algorithm: spki::AlgorithmIdentifierRef {
+                oid: info.algorithm.oid,
+                parameters: None,
+            },
+            subject_public_key: info.subject_public_key,
+        }
+        .to_der()
+        .unwrap();
+        assert_ne!(bare, canonical);
+        let (again, bits) = canonical_spki(Path::new("enc.pem"), &bare).unwrap();
+        assert_eq!((again, bits), (canonical, 2048));
+    }
 
     #[test]
     fn paths_in_commands_are_shell_words() {
